@@ -48,7 +48,7 @@ class Translator:
 
     def date(self, value: date) -> str:
         """A date as people write it: '27/11/2026' in Vietnamese, 'Nov 27, 2026' in English."""
-        return format_date(value, format="short" if self.language == "vi" else "medium", locale=self.language)
+        return format_date(value, format="dd/MM/yyyy" if self.language == "vi" else "medium", locale=self.language)
 
     def weekday_date(self, value: date) -> str:
         """A date with its weekday, for appointment dates: 'Thứ Hai, 30/11/2026'."""

@@ -1,0 +1,106 @@
+"""Configuration from the environment or a `.env` file, all prefixed `MOTCUA_`.
+
+The commune's IT person edits these, so every bad value must stop start-up with one line that
+names the variable and says what is expected (see `load_settings`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from dialogs.catalog import PROCEDURES_DIR
+
+TELEGRAM_CLOUD_API = "https://api.telegram.org"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line meant for the person installing."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOTCUA_", env_file=".env", extra="ignore")
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = TELEGRAM_CLOUD_API
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+    office_name: str = "UBND thị trấn Tây Đằng"
+    office_address: str = "Thị trấn Tây Đằng, huyện Ba Vì, TP Hà Nội"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    same_day_cutoff: time = time(15, 0)
+    extra_holidays: Annotated[tuple[date, ...], NoDecode] = ()
+    extra_workdays: Annotated[tuple[date, ...], NoDecode] = ()
+    case_code_prefix: str = Field(default="HS", pattern=r"^[A-Z]{0,6}$")
+    max_file_mb: int = Field(default=20, ge=1, le=2000)
+    procedures_dir: Path = PROCEDURES_DIR
+    album_wait_seconds: float = Field(default=1.5, ge=0, le=30)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}' (example: Asia/Ho_Chi_Minh)") from exc
+        return value
+
+    @field_validator("extra_holidays", "extra_workdays", mode="before")
+    @classmethod
+    def _date_list(cls, value: object) -> object:
+        """Accept '2027-02-05,2027-02-12' as well as a list, because .env files hold plain text."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _holidays_are_not_workdays(self) -> Settings:
+        both = set(self.extra_holidays) & set(self.extra_workdays)
+        if both:
+            raise ValueError(f"{', '.join(sorted(map(str, both)))} is both an extra holiday and an extra workday")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'motcua.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    def require_token(self) -> str:
+        if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
+            raise SettingsError(
+                "MOTCUA_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram "
+                "and put its token in the .env file (see README)."
+            )
+        return self.telegram_token.get_secret_value().strip()
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "MOTCUA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"{name}: {first['msg']}") from exc

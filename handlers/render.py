@@ -1,0 +1,46 @@
+"""Send the engine's replies as Telegram messages with inline keyboards."""
+
+from __future__ import annotations
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import MessageLimit, ParseMode
+
+from dialogs.model import Reply
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=button.payload) for button in row] for row in reply.buttons]
+    )
+
+
+def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split a long text at paragraph breaks so no message exceeds Telegram's limit."""
+    parts: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(paragraph) > limit:
+            cut = paragraph.rfind("\n", 0, limit)
+            cut = cut if cut > 0 else limit
+            parts.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip("\n")
+        current = paragraph
+    if current:
+        parts.append(current)
+    return parts
+
+
+async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
+    for reply in replies:
+        pieces = chunks(reply.full_text)
+        for index, piece in enumerate(pieces):
+            markup = keyboard(reply) if index == len(pieces) - 1 else None
+            await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -1,0 +1,127 @@
+"""Database tables. The database is the source of truth: dialog state, cases and their files
+are written here on every update, so a restart or a second process loses and repeats nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always returns aware datetimes: SQLite would otherwise hand back naive ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ChatSession(SQLModel, table=True):
+    """One row per private chat: its language and the dialog in progress, with a version number
+    so that two processes handling the same chat cannot silently overwrite each other."""
+
+    __tablename__ = "chat_sessions"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    language: str | None = None
+    dialog: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """update_ids already handled: Telegram re-delivers an update after a crash, we act once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    processed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Consent(SQLModel, table=True):
+    """Proof that the citizen agreed to the data-processing notice, kept with its version."""
+
+    __tablename__ = "consents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    procedure_id: str
+    dialog_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    notice_version: str
+    given_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    procedure_id: str = Field(index=True)
+    field_id: str = Field(index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    status: str = Field(index=True)
+    applicant_name: str
+    applicant_data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    language: str
+    consent_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("consents.id")))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    due_date: date
+
+
+class CaseDocument(SQLModel, table=True):
+    """One uploaded file of a case, stored content-addressed under the data directory."""
+
+    __tablename__ = "case_documents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True))
+    document_id: str
+    position: int
+    sha256: str
+    mime_type: str
+    size: int
+    telegram_file_id: str
+    telegram_file_unique_id: str
+
+
+class CaseEvent(SQLModel, table=True):
+    """The audit log: every status change of a case, who made it, and why."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str
+    from_status: str | None = None
+    to_status: str
+    note: str | None = None
+
+
+class CaseCodeCounter(SQLModel, table=True):
+    """The last sequence number used for case codes of one day, so codes stay short and unique."""
+
+    __tablename__ = "case_code_counters"
+    __table_args__ = (UniqueConstraint("day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    last: int = 0

@@ -1,0 +1,26 @@
+"""Fake Telegram Bot API server for end-to-end tests of the motcua bot.
+
+Start it, point the bot at ``server.url`` (python-telegram-bot: ``base_url=f"{url}/bot"``,
+``base_file_url=f"{url}/file/bot"``), play users with ``send_text`` / ``press`` /
+``send_photo`` ..., observe with ``bot_messages`` / ``wait_for_messages`` / ``wait_idle``,
+and finish with ``assert_no_violations()``: every request is checked against the official
+api.json, so a contract mistake fails the test instead of production.
+"""
+
+from .models import BotMessage, FakeFile, RecordedRequest
+from .server import ApiError, FakeBotAPI
+from .spec import ApiSpec, Upload, load_spec
+from .tg_html import HtmlParseError, parse_html
+
+__all__ = [
+    "ApiError",
+    "ApiSpec",
+    "BotMessage",
+    "FakeBotAPI",
+    "FakeFile",
+    "HtmlParseError",
+    "RecordedRequest",
+    "Upload",
+    "load_spec",
+    "parse_html",
+]

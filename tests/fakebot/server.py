@@ -1,0 +1,750 @@
+"""A fake Telegram Bot API server for end-to-end tests of the real bot process.
+
+The bot talks HTTP to this server exactly as it would to api.telegram.org; the test
+thread plays the users (queues updates) and inspects what the bot sent. Every request is
+checked against api.json so that a contract mistake fails the test instead of production.
+"""
+
+from __future__ import annotations
+
+import copy
+import email.message
+import email.parser
+import email.policy
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .models import BotMessage, FakeFile, RecordedRequest
+from .spec import Upload, load_spec
+from .tg_html import parse_html, utf16_len
+
+DEFAULT_SPEC_PATH = Path(__file__).parents[3] / "shared/telegram-bot-api/api.json"
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on the cloud Bot API
+FIRST_UPDATE_ID = 1000
+# Methods that put a message into a chat: Telegram refuses them for users who never
+# started the bot ("Forbidden: bot can't initiate conversation with a user").
+_DELIVERING_METHODS = {"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"}
+_MEDIA_KEYS = ("photo", "document", "video", "audio")
+_CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+
+
+class ApiError(Exception):
+    """An error answer {"ok": false, ...}; raised by method handlers."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+@dataclass
+class _QueuedUpdate:
+    update: dict
+    delivered: bool = False
+
+
+@dataclass
+class _StoredFile:
+    file: FakeFile
+    content: bytes
+    file_name: str | None = None
+    mime_type: str | None = None
+
+
+def parse_multipart(body: bytes, boundary: str) -> tuple[dict[str, str], dict[str, Upload]]:
+    """Split multipart/form-data into text fields and file parts (stdlib `cgi` is gone in 3.13)."""
+    fields: dict[str, str] = {}
+    uploads: dict[str, Upload] = {}
+    header_parser = email.parser.BytesHeaderParser(policy=email.policy.HTTP)
+    for chunk in (b"\r\n" + body).split(b"\r\n--" + boundary.encode("latin-1"))[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, separator, data = chunk.partition(b"\r\n\r\n")
+        if not separator:
+            raise ValueError("malformed multipart part (no blank line after the headers)")
+        headers = header_parser.parsebytes(head.strip() + b"\r\n\r\n")
+        name = headers.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            raise ValueError(f"multipart part without a name: {head!r}")
+        filename = headers.get_filename()
+        if filename is None:
+            fields[name] = data.decode("utf-8")
+        else:
+            uploads[name] = Upload(filename, headers.get_content_type() if "content-type" in headers else None, data)
+    return fields, uploads
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Thin HTTP adapter; all logic lives in FakeBotAPI.handle_http."""
+
+    protocol_version = "HTTP/1.1"
+    api: FakeBotAPI  # set on the per-server subclass
+
+    def do_GET(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, payload, content_type = self.api.handle_http(self.path, self.headers.get("Content-Type", ""), body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (e.g. a killed bot whose long poll we just answered)
+
+    do_POST = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        """Keep pytest output clean; every request is in FakeBotAPI.requests anyway."""
+
+
+class FakeBotAPI:
+    """Fake Bot API on http://127.0.0.1:<random port>; see the package docstring for usage."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        spec_path: Path = DEFAULT_SPEC_PATH,
+        bot_username: str = "motcua_test_bot",
+    ) -> None:
+        self.token = token
+        self.spec = load_spec(Path(spec_path))
+        bot_id = token.split(":", 1)[0]
+        self.bot_user = {
+            "id": int(bot_id) if bot_id.isdigit() else 123456,
+            "is_bot": True,
+            "first_name": "Motcua Test Bot",
+            "username": bot_username,
+        }
+        # Bound (and listening) right away so `url` is known before start(); connections wait in the backlog.
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": self}))
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.requests: list[RecordedRequest] = []
+        self.violations: list[str] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._stopping = False
+        self._next_update_id = FIRST_UPDATE_ID
+        self._pending: list[_QueuedUpdate] = []
+        self._sent_updates: dict[int, dict] = {}  # every update ever queued, by update_id
+        self._polls_received = 0
+        self._held_polls = 0
+        self._inflight = 0
+        self._last_request = time.monotonic()
+        self._next_message_id = 1  # one counter for user and bot messages, so ids never clash
+        self._ids = itertools.count(1)  # files, callback queries, media groups
+        self._users: dict[int, dict] = {}  # private chat id -> User who wrote to the bot
+        self._messages: dict[int, list[BotMessage]] = {}
+        self._user_messages: dict[tuple[int, int], dict] = {}
+        self._events: dict[int, list[str | BotMessage]] = {}  # per-chat transcript, in order
+        self._callback_chats: dict[str, int] = {}
+        self._answered: set[str] = set()
+        self._callback_answers: list[tuple[int, dict]] = []
+        self._files: dict[str, _StoredFile] = {}
+        self._paths: dict[str, str] = {}  # file_path -> file_id
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Release held long polls, then stop serving and close the socket (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def __enter__(self) -> FakeBotAPI:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ simulating users
+    def send_text(self, chat_id: int, text: str, *, first_name: str = "Test", language_code: str = "vi") -> int:
+        """A user types `text` in the private chat; commands get a bot_command entity."""
+        with self._cond:
+            self._users[chat_id] = {"id": chat_id, "is_bot": False, "first_name": first_name, "language_code": language_code}
+            message = self._user_message(chat_id, {"text": text})
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
+            return self._queue([{"message": message}])[0]
+
+    def press(self, chat_id: int, callback_data: str, *, message_id: int | None = None) -> int:
+        """The user presses an inline button of a bot message (default: the latest one that
+        has a button with this callback_data, else the latest bot message)."""
+        with self._cond:
+            visible = [m for m in self._messages.get(chat_id, []) if not m.deleted]
+            if message_id is not None:
+                target = next((m for m in visible if m.message_id == message_id), None)
+            else:
+                with_button = [m for m in visible if any(b.get("callback_data") == callback_data for row in m.buttons for b in row)]
+                target = (with_button or visible or [None])[-1]
+            if target is None:
+                raise AssertionError(f"chat {chat_id}: no bot message to press {callback_data!r} on\n{self._transcript(chat_id)}")
+            query = {
+                "id": str(7_000_000_000_000_000 + next(self._ids)),
+                "from": self._user(chat_id),
+                "message": copy.deepcopy(target.raw),
+                "chat_instance": str(chat_id * 31 + 7),
+                "data": callback_data,
+            }
+            return self._queue([{"callback_query": query}])[0]
+
+    def add_file(self, content: bytes, *, file_size: int | None = None) -> FakeFile:
+        """Make `content` downloadable; `file_size` overrides the declared size."""
+        with self._cond:
+            return self._store_file(content, "documents", "", file_size=file_size).file
+
+    def send_photo(
+        self, chat_id: int, content: bytes | FakeFile, *, caption: str | None = None, media_group_id: str | None = None
+    ) -> int:
+        """The user sends a photo (sizes: a thumbnail, then the full photo as `content`)."""
+        with self._cond:
+            return self._queue([{"message": self._user_photo(chat_id, content, caption, media_group_id)}])[0]
+
+    def send_album(self, chat_id: int, contents: list[bytes]) -> list[int]:
+        """Several photos with one media_group_id, queued atomically so one getUpdates gets them all."""
+        with self._cond:
+            group = str(13_000_000_000_000_000 + next(self._ids))
+            return self._queue([{"message": self._user_photo(chat_id, c, None, group)} for c in contents])
+
+    def send_document(self, chat_id: int, content: bytes | FakeFile, *, file_name: str, mime_type: str | None) -> int:
+        """The user sends a file; pass a FakeFile from add_file(file_size=...) to fake a big one."""
+        with self._cond:
+            stored = self._files[content.file_id] if isinstance(content, FakeFile) else self._store_file(content, "documents", "")
+            document = {**self._file_fields(stored.file), "file_name": file_name}
+            if mime_type is not None:
+                document["mime_type"] = mime_type
+            return self._queue([{"message": self._user_message(chat_id, {"document": document})}])[0]
+
+    def push_update(self, update: dict) -> int:
+        """Queue a raw update as is; an update_id is assigned only if it has none (a reused id
+        simulates Telegram re-delivering an update that was never confirmed)."""
+        with self._cond:
+            update = copy.deepcopy(update)
+            if "update_id" not in update:
+                return self._queue([update])[0]
+            earlier = self._sent_updates.get(update["update_id"])
+            if earlier is not None and earlier != update:
+                raise AssertionError(f"update_id {update['update_id']} was already used for another update: {earlier}")
+            for obj in update.values():
+                if isinstance(obj, dict) and isinstance(obj.get("message_id"), int):
+                    self._next_message_id = max(self._next_message_id, obj["message_id"] + 1)
+            self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
+            return self._enqueue([update])[0]
+
+    # ----------------------------------------------------------------- observing
+    def bot_messages(self, chat_id: int) -> list[BotMessage]:
+        """Copies of what the bot sent to the chat, in order, edits applied, deleted ones flagged."""
+        with self._cond:
+            return copy.deepcopy(self._messages.get(chat_id, []))
+
+    def transcript(self, chat_id: int) -> str:
+        """Human-readable conversation of the chat, for assertion messages."""
+        with self._cond:
+            return self._transcript(chat_id)
+
+    def wait_for_messages(self, chat_id: int, count: int, timeout: float = 15.0) -> list[BotMessage]:
+        """Block until the chat holds `count` bot messages (deleted ones included); fail with the transcript."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._messages.get(chat_id, [])) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    got = len(self._messages.get(chat_id, []))
+                    raise AssertionError(
+                        f"chat {chat_id}: expected at least {count} bot messages within {timeout}s, got {got}\n"
+                        f"{self._transcript(chat_id)}{self._violation_note()}"
+                    )
+                self._cond.wait(remaining)
+            return copy.deepcopy(self._messages[chat_id])
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 15.0, message: str = "") -> None:
+        """Poll `predicate` (called without the lock held) whenever a request completes."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"condition not met within {timeout}s: {message}{self._violation_note()}")
+            with self._cond:
+                self._cond.wait(min(remaining, 0.05))
+
+    def wait_idle(self, quiet: float = 0.6, timeout: float = 15.0) -> None:
+        """Wait until every queued update was delivered and confirmed by a later offset, no
+        request is being processed, and none arrived for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                quiet_left = quiet - (now - self._last_request)
+                if not self._pending and self._inflight == 0 and quiet_left <= 0:
+                    return
+                if now >= deadline:
+                    pending = [q.update["update_id"] for q in self._pending]
+                    raise AssertionError(
+                        f"bot not idle after {timeout}s: unconfirmed updates {pending}, "
+                        f"{self._inflight} request(s) in progress{self._violation_note()}"
+                    )
+                self._cond.wait(min(deadline - now, max(quiet_left, 0.05)))
+
+    @property
+    def polls_received(self) -> int:
+        """getUpdates calls received so far, counted on arrival (RecordedRequest is added only when a
+        long poll returns): wait for it to grow to know a (re)started bot has begun polling."""
+        with self._cond:
+            return self._polls_received
+
+    @property
+    def polling(self) -> bool:
+        """True while a getUpdates long poll is being held: the bot has started and waits for users."""
+        with self._cond:
+            return self._held_polls > 0
+
+    def callback_answers(self, chat_id: int) -> list[dict]:
+        """answerCallbackQuery parameters for queries pressed in the chat, in order."""
+        with self._cond:
+            return [copy.deepcopy(params) for chat, params in self._callback_answers if chat == chat_id]
+
+    def assert_no_violations(self) -> None:
+        with self._cond:
+            if self.violations:
+                raise AssertionError("Bot API contract violations:\n" + "\n".join(f"  - {v}" for v in self.violations))
+
+    def reset_violations(self) -> None:
+        with self._cond:
+            self.violations.clear()
+
+    # ------------------------------------------------------------------- HTTP side
+    def handle_http(self, raw_path: str, content_type: str, body: bytes) -> tuple[int, bytes, str]:
+        """Answer one HTTP request: (status, body, Content-Type). Runs on a server thread."""
+        split = urlsplit(raw_path)
+        path = unquote(split.path)
+        is_download = path.startswith("/file/bot")
+        prefix = "/file/bot" if is_download else "/bot"
+        token, _, method = path.removeprefix(prefix).partition("/")
+        long_poll = method == "getUpdates" and not is_download
+        with self._cond:
+            self._last_request = time.monotonic()
+            self._inflight += 0 if long_poll else 1
+        try:
+            if not path.startswith(prefix) or not method:
+                error = ApiError(404, "Not Found")
+                return (*self._fail(path, {}, {}, error, f"{path}: not a Bot API path"), "application/json")
+            if token != self.token:
+                error = ApiError(401, "Unauthorized")
+                return (*self._fail(method, {}, {}, error, f"{method}: wrong bot token {token!r}"), "application/json")
+            if is_download:
+                return self._download(method)
+            return (*self._call(method, split.query, content_type, body), "application/json")
+        finally:
+            with self._cond:
+                self._last_request = time.monotonic()
+                self._inflight -= 0 if long_poll else 1
+                self._cond.notify_all()
+
+    def _download(self, file_path: str) -> tuple[int, bytes, str]:
+        with self._cond:
+            file_id = self._paths.get(file_path)
+            params = {"file_path": file_path}
+            if file_id is None:
+                return (*self._fail("<file>", params, {}, ApiError(404, "Not Found")), "application/json")
+            self.requests.append(RecordedRequest("<file>", params, {}, 200))
+            return 200, self._files[file_id].content, "application/octet-stream"
+
+    def _call(self, method: str, query: str, content_type: str, body: bytes) -> tuple[int, bytes]:
+        params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+        uploads: dict[str, Upload] = {}
+        header = email.message.Message()
+        header["Content-Type"] = content_type or "application/octet-stream"
+        media_type = header.get_content_type()
+        try:
+            if media_type == "application/json" and body:
+                decoded = json.loads(body)
+                if not isinstance(decoded, dict):
+                    raise ValueError("a JSON body must be an object")
+                params.update(decoded)
+            elif media_type == "application/x-www-form-urlencoded":
+                params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            elif media_type == "multipart/form-data":
+                fields, uploads = parse_multipart(body, header.get_boundary() or "")
+                params.update(fields)
+            elif body:
+                raise ValueError(f"unsupported Content-Type {content_type!r}")
+        except ValueError as exc:
+            return self._fail(method, params, {}, ApiError(400, f"Bad Request: {exc}"), f"{method}: {exc}")
+        files = {name: upload.data for name, upload in uploads.items()}
+        if method not in self.spec.methods:
+            error = ApiError(400, f"Bad Request: unknown method {method!r}")  # real Telegram: 404 Not Found
+            return self._fail(method, params, files, error, f"{method}: unknown Bot API method")
+        decoded, problems = self.spec.check_request(method, params, uploads)
+        if problems:
+            error = ApiError(400, "Bad Request: " + "; ".join(problems))
+            recorded = {**params, **decoded}  # keep unknown parameters visible in the record
+            return self._fail(method, recorded, files, error, *(f"{method}: {p}" for p in problems))
+        with self._cond:
+            chat_id = decoded.get("chat_id")
+            if (
+                (method.startswith("send") or method in _DELIVERING_METHODS)
+                and isinstance(chat_id, int)
+                and chat_id > 0
+                and chat_id not in self._users
+            ):
+                error = ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+                return self._fail(method, decoded, files, error, f"{method}: chat {chat_id} never wrote to the bot")
+            handler = getattr(self, f"_m_{method}", None)
+            try:
+                result = handler(decoded, uploads) if handler else True
+            except ApiError as error:
+                return self._fail(method, decoded, files, error)
+            self.requests.append(RecordedRequest(method, decoded, files, 200))
+            # Serialize under the lock: stored messages are mutated by later edits.
+            return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode("utf-8")
+
+    def _fail(self, method: str, params: dict, files: dict[str, bytes], error: ApiError, *violations: str) -> tuple[int, bytes]:
+        """Record a failed call (and the contract violations it shows) and build the error answer."""
+        with self._cond:
+            self.violations += violations
+            self.requests.append(RecordedRequest(method, params, files, error.status, error.description))
+        body = {"ok": False, "error_code": error.status, "description": error.description}
+        return error.status, json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    # ------------------------------------------------------------ method handlers
+    # Each runs with self._cond held and gets already validated, decoded parameters.
+    def _m_getMe(self, p: dict, uploads: dict[str, Upload]) -> dict:
+        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+    def _m_getUpdates(self, p: dict, uploads: dict[str, Upload]) -> list[dict]:
+        """Long poll: confirm updates below `offset`, then wait up to `timeout` for any."""
+        self._polls_received += 1
+        generation = self._polls_received
+        self._cond.notify_all()  # an older poll still waiting is terminated with 409, as on Telegram
+        offset = p.get("offset", 0)
+        if offset > 0:
+            # Only delivered updates are confirmed, so a re-pushed old update_id still gets delivered.
+            self._pending = [q for q in self._pending if not (q.delivered and q.update["update_id"] < offset)]
+        deadline = time.monotonic() + p.get("timeout", 0)
+        while not self._pending and not self._stopping:
+            if generation != self._polls_received:
+                raise ApiError(409, _CONFLICT)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._held_polls += 1
+            try:
+                self._cond.wait(remaining)
+            finally:
+                self._held_polls -= 1
+        batch = self._pending[: p.get("limit", 100)]
+        for queued in batch:
+            queued.delivered = True
+        return [queued.update for queued in batch]
+
+    def _m_deleteWebhook(self, p: dict, uploads: dict[str, Upload]) -> bool:
+        if p.get("drop_pending_updates"):
+            self._pending.clear()  # Telegram really drops them: a bot started this way loses queued messages
+        return True
+
+    def _m_getFile(self, p: dict, uploads: dict[str, Upload]) -> dict:
+        stored = self._files.get(p["file_id"])
+        if stored is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if stored.file.file_size > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {**self._file_fields(stored.file), "file_path": stored.file.file_path}
+
+    def _m_sendMessage(self, p: dict, uploads: dict[str, Upload]) -> dict:
+        content = self._formatted(p["text"], p.get("parse_mode"), p.get("entities"), "text", "entities")
+        return self._post(p, "sendMessage", content).raw
+
+    def _m_sendPhoto(self, p: dict, uploads: dict[str, Upload]) -> dict:
+        stored = self._resolve_file(uploads.get("photo") or p["photo"], uploads, "photos", ".jpg")
+        return self._post(p, "sendPhoto", {"photo": self._photo_sizes(stored), **self._caption(p)}).raw
+
+    def _m_sendDocument(self, p: dict, uploads: dict[str, Upload]) -> dict:
+        stored = self._resolve_file(uploads.get("document") or p["document"], uploads, "documents", "")
+        return self._post(p, "sendDocument", {"document": self._document(stored), **self._caption(p)}).raw
+
+    def _m_sendMediaGroup(self, p: dict, uploads: dict[str, Upload]) -> list[dict]:
+        group = str(13_000_000_000_000_000 + next(self._ids))
+        sent = []
+        for item in p["media"]:
+            stored = self._resolve_file(item["media"], uploads, item["type"] + "s", "")
+            media: dict[str, Any]
+            if item["type"] == "document":
+                media = {"document": self._document(stored)}
+            elif item["type"] == "video":
+                media = {"video": {**self._file_fields(stored.file), "width": 1280, "height": 720, "duration": 1}}
+            elif item["type"] == "audio":
+                media = {"audio": {**self._file_fields(stored.file), "duration": 1}}
+            else:  # photo (live_photo is rendered as a plain photo)
+                media = {"photo": self._photo_sizes(stored)}
+            content = {**media, **self._caption(item), "media_group_id": group}
+            sent.append(self._post({**p, "parse_mode": item.get("parse_mode")}, "sendMediaGroup", content).raw)
+        return sent
+
+    def _m_copyMessage(self, p: dict, uploads: dict[str, Upload]) -> dict:
+        source = self._find_any(p["from_chat_id"], p["message_id"])
+        if source is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        keys = ("text", "entities", "caption", "caption_entities", *_MEDIA_KEYS)
+        content = {k: copy.deepcopy(v) for k, v in source.items() if k in keys}
+        if "caption" in p:
+            content.pop("caption_entities", None)
+            content.update(self._caption(p))
+        return {"message_id": self._post(p, "copyMessage", content).message_id}
+
+    def _m_editMessageText(self, p: dict, uploads: dict[str, Upload]) -> dict | bool:
+        message = self._editable(p)
+        if message is None:
+            return True  # inline message: Telegram answers True
+        if "text" not in message.raw:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        content = self._formatted(p["text"], p.get("parse_mode"), p.get("entities"), "text", "entities")
+        return self._apply_edit(message, content, ("text", "entities"), p)
+
+    def _m_editMessageCaption(self, p: dict, uploads: dict[str, Upload]) -> dict | bool:
+        message = self._editable(p)
+        if message is None:
+            return True
+        if not any(key in message.raw for key in _MEDIA_KEYS):
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        return self._apply_edit(message, self._caption(p), ("caption", "caption_entities"), p)
+
+    def _m_editMessageReplyMarkup(self, p: dict, uploads: dict[str, Upload]) -> dict | bool:
+        message = self._editable(p)
+        if message is None:
+            return True
+        return self._apply_edit(message, {}, (), p)
+
+    def _m_deleteMessage(self, p: dict, uploads: dict[str, Upload]) -> bool:
+        message = self._find_bot_message(p["chat_id"], p["message_id"])
+        if message is not None:
+            message.deleted = True
+        elif self._user_messages.pop((p["chat_id"], p["message_id"]), None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    def _m_answerCallbackQuery(self, p: dict, uploads: dict[str, Upload]) -> bool:
+        query_id = p["callback_query_id"]
+        if query_id not in self._callback_chats or query_id in self._answered:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        self._answered.add(query_id)
+        self._callback_answers.append((self._callback_chats[query_id], p))
+        return True
+
+    # ------------------------------------------------------------------- helpers
+    def _queue(self, updates: list[dict]) -> list[int]:
+        numbered = []
+        for update in updates:
+            numbered.append({"update_id": self._next_update_id, **update})
+            self._next_update_id += 1
+        return self._enqueue(numbered)
+
+    def _enqueue(self, updates: list[dict]) -> list[int]:
+        """Validate, register chats/messages/queries and queue (lock held)."""
+        for update in updates:
+            problems = self.spec.check_object(update, "Update")
+            if problems:
+                raise AssertionError("invalid Update built by the test: " + "; ".join(problems))
+        for update in updates:
+            for obj in update.values():
+                if not isinstance(obj, dict):
+                    continue
+                if "chat_instance" in obj:  # callback_query
+                    chat = obj.get("message", {}).get("chat", {}).get("id", obj["from"]["id"])
+                    self._callback_chats[obj["id"]] = chat
+                    self._events.setdefault(chat, []).append(f"> user pressed {obj.get('data')!r}")
+                elif "message_id" in obj and "chat" in obj:
+                    chat = obj["chat"]["id"]
+                    self._user_messages[(chat, obj["message_id"])] = obj
+                    self._events.setdefault(chat, []).append(f"> user: {self._summary(obj)}")
+                if obj.get("from") and obj["from"]["id"] > 0:
+                    self._users.setdefault(obj["from"]["id"], obj["from"])
+            self._sent_updates[update["update_id"]] = update
+            self._pending.append(_QueuedUpdate(update))
+        self._cond.notify_all()
+        return [update["update_id"] for update in updates]
+
+    @staticmethod
+    def _summary(message: dict) -> str:
+        for key in _MEDIA_KEYS:
+            if key in message:
+                return f"[{key}] {message.get('caption', '')}".rstrip()
+        return repr(message.get("text"))
+
+    def _user(self, chat_id: int) -> dict:
+        return copy.deepcopy(self._users.get(chat_id) or {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": "vi"})
+
+    def _chat(self, chat_id: int) -> dict:
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": self._user(chat_id)["first_name"]}
+        return {"id": chat_id, "type": "supergroup" if chat_id < -1_000_000_000_000 else "group", "title": "Test group"}
+
+    def _user_message(self, chat_id: int, content: dict) -> dict:
+        user = self._user(chat_id)
+        self._users.setdefault(chat_id, user)
+        message_id = self._next_message_id
+        self._next_message_id += 1
+        return {"message_id": message_id, "from": user, "chat": self._chat(chat_id), "date": int(time.time()), **content}
+
+    def _user_photo(self, chat_id: int, content: bytes | FakeFile, caption: str | None, group: str | None) -> dict:
+        stored = self._files[content.file_id] if isinstance(content, FakeFile) else self._store_file(content, "photos", ".jpg")
+        fields: dict[str, Any] = {"photo": self._photo_sizes(stored)}
+        if caption is not None:
+            fields["caption"] = caption
+        if group is not None:
+            fields["media_group_id"] = group
+        return self._user_message(chat_id, fields)
+
+    def _store_file(self, content: bytes, folder: str, ext: str, *, file_size: int | None = None, **meta: str | None) -> _StoredFile:
+        n = next(self._ids)
+        size = len(content) if file_size is None else file_size
+        file = FakeFile(f"FAKE{folder[:3].upper()}{n:06d}", f"U{n:06d}", size, f"{folder}/file_{n}{ext}")
+        stored = self._files[file.file_id] = _StoredFile(file, content, **meta)
+        self._paths[file.file_path] = file.file_id
+        return stored
+
+    @staticmethod
+    def _file_fields(file: FakeFile) -> dict:
+        return {"file_id": file.file_id, "file_unique_id": file.file_unique_id, "file_size": file.file_size}
+
+    def _photo_sizes(self, full: _StoredFile) -> list[dict]:
+        """Telegram lists several sizes, smallest first, each with its own file_id."""
+        thumb = self._store_file(full.content, "photos", ".jpg")
+        return [
+            {**self._file_fields(thumb.file), "width": 90, "height": 68},
+            {**self._file_fields(full.file), "width": 1280, "height": 960},
+        ]
+
+    def _document(self, stored: _StoredFile) -> dict:
+        document = self._file_fields(stored.file)
+        if stored.file_name:
+            document["file_name"] = stored.file_name
+        if stored.mime_type:
+            document["mime_type"] = stored.mime_type
+        return document
+
+    def _resolve_file(self, value: Upload | str, uploads: dict[str, Upload], folder: str, ext: str) -> _StoredFile:
+        """An InputFile or String parameter: uploaded part, attach:// part, URL or known file_id."""
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = uploads[value.removeprefix("attach://")]
+        if isinstance(value, Upload):
+            return self._store_file(value.data, folder, ext, file_name=value.filename, mime_type=value.content_type)
+        if value.startswith(("http://", "https://")):
+            return self._store_file(b"", folder, ext, file_name=value.rsplit("/", 1)[-1] or None)
+        if value not in self._files:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        return self._files[value]
+
+    @staticmethod
+    def _formatted(text: str, parse_mode: str | None, entities: list | None, text_key: str, entities_key: str) -> dict:
+        """Text as Telegram stores it: HTML turned into plain text + entities."""
+        if parse_mode == "HTML":
+            text, entities = parse_html(text)
+        result: dict[str, Any] = {text_key: text}
+        if entities:
+            result[entities_key] = entities
+        return result
+
+    def _caption(self, p: dict) -> dict:
+        if p.get("caption") is None:
+            return {}
+        return self._formatted(p["caption"], p.get("parse_mode"), p.get("caption_entities"), "caption", "caption_entities")
+
+    def _post(self, p: dict, method: str, content: dict) -> BotMessage:
+        """Store a new bot message in p["chat_id"] and return it (lock held)."""
+        chat_id = p["chat_id"]
+        if not isinstance(chat_id, int):
+            raise ApiError(400, "Bad Request: chat not found")
+        raw = {"message_id": self._next_message_id, "from": dict(self.bot_user), "chat": self._chat(chat_id), "date": int(time.time())}
+        raw.update(content)
+        self._next_message_id += 1
+        markup = p.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            raw["reply_markup"] = copy.deepcopy(markup)
+        message = BotMessage(raw["message_id"], chat_id, method, None, p.get("parse_mode"), [], raw=raw)
+        if isinstance(markup, dict) and "keyboard" in markup:
+            message.reply_keyboard = markup["keyboard"]
+        self._refresh(message)
+        self._messages.setdefault(chat_id, []).append(message)
+        self._events.setdefault(chat_id, []).append(message)
+        return message
+
+    @staticmethod
+    def _refresh(message: BotMessage) -> None:
+        """Re-derive the convenience fields of a BotMessage from its raw Message."""
+        raw = message.raw
+        message.text = raw.get("text", raw.get("caption"))
+        message.buttons = raw.get("reply_markup", {}).get("inline_keyboard", [])
+        message.photo_file_id = raw["photo"][-1]["file_id"] if "photo" in raw else None
+        message.document_file_id = raw["document"]["file_id"] if "document" in raw else None
+        message.media_group = "media_group_id" in raw
+
+    def _find_bot_message(self, chat_id: Any, message_id: int) -> BotMessage | None:
+        return next((m for m in self._messages.get(chat_id, []) if m.message_id == message_id and not m.deleted), None)
+
+    def _find_any(self, chat_id: Any, message_id: int) -> dict | None:
+        message = self._find_bot_message(chat_id, message_id)
+        return message.raw if message else self._user_messages.get((chat_id, message_id))
+
+    def _editable(self, p: dict) -> BotMessage | None:
+        """The bot message an edit* call addresses; None for inline messages."""
+        if "chat_id" not in p:
+            return None
+        message = self._find_bot_message(p["chat_id"], p["message_id"])
+        if message is None:
+            if (p["chat_id"], p["message_id"]) in self._user_messages:
+                raise ApiError(400, "Bad Request: message can't be edited")
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    def _apply_edit(self, message: BotMessage, content: dict, keys: tuple[str, ...], p: dict) -> dict:
+        """Replace `keys` with `content` and the inline keyboard with p's (omitted = removed, as on Telegram)."""
+        raw = message.raw
+        markup = p.get("reply_markup")
+        if all(raw.get(k) == content.get(k) for k in keys) and raw.get("reply_markup") == markup:
+            raise ApiError(400, _NOT_MODIFIED)
+        for key in keys:
+            raw.pop(key, None)
+        raw.update(content)
+        raw.pop("reply_markup", None)
+        if markup:
+            raw["reply_markup"] = copy.deepcopy(markup)
+        raw["edit_date"] = int(time.time())
+        if keys:
+            message.parse_mode = p.get("parse_mode")
+        message.edited = True
+        self._refresh(message)
+        return raw
+
+    def _transcript(self, chat_id: int) -> str:
+        lines = [e if isinstance(e, str) else "< bot " + e.describe() for e in self._events.get(chat_id, [])]
+        return f"transcript of chat {chat_id}:\n" + ("\n".join(f"  {line}" for line in lines) or "  (empty)")
+
+    def _violation_note(self) -> str:
+        return "\nviolations so far:\n" + "\n".join(f"  - {v}" for v in self.violations) if self.violations else ""
