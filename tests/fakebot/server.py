@@ -491,9 +491,9 @@ class FakeBotAPI:
 
     def _m_sendMediaGroup(self, p: dict, uploads: dict[str, Upload]) -> list[dict]:
         group = str(13_000_000_000_000_000 + next(self._ids))
+        files = [self._resolve_file(item["media"], uploads, item["type"] + "s", "") for item in p["media"]]
         sent = []
-        for item in p["media"]:
-            stored = self._resolve_file(item["media"], uploads, item["type"] + "s", "")
+        for item, stored in zip(p["media"], files):
             media: dict[str, Any]
             if item["type"] == "document":
                 media = {"document": self._document(stored)}
@@ -513,7 +513,8 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: message to copy not found")
         keys = ("text", "entities", "caption", "caption_entities", *_MEDIA_KEYS)
         content = {k: copy.deepcopy(v) for k, v in source.items() if k in keys}
-        if "caption" in p:
+        if "caption" in p:  # replaces (or, if empty, removes) the original caption
+            content.pop("caption", None)
             content.pop("caption_entities", None)
             content.update(self._caption(p))
         return {"message_id": self._post(p, "copyMessage", content).message_id}
@@ -672,7 +673,7 @@ class FakeBotAPI:
         return result
 
     def _caption(self, p: dict) -> dict:
-        if p.get("caption") is None:
+        if not p.get("caption"):
             return {}
         return self._formatted(p["caption"], p.get("parse_mode"), p.get("caption_entities"), "caption", "caption_entities")
 
