@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+
+from sqlalchemy import Engine as SqlEngine
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.conversations import Conversations
+from bot.lookup import CaseLookup
+from bot.outbox import OutboxWorker
+from bot.reminders import run_jobs
 from bot.settings import Settings
 from bot.workdays import WorkCalendar
-from dialogs.catalog import load_catalog
+from bot.workflow import CaseWorkflow
+from dialogs.catalog import Catalog, load_catalog
 from dialogs.engine import Engine
-from handlers import dialog
+from handlers import dialog, lookup, officer
 from handlers.albums import AlbumReplies
 from locales import N_, get_translator
 from storage.db import make_engine
 from storage.files import FileStore
+
+log = logging.getLogger(__name__)
+JOBS_INTERVAL_SECONDS = 60
 
 COMMANDS = (
     ("start", N_("Main menu")),
@@ -34,33 +45,80 @@ def build_application(settings: Settings, clock: Callable[[], datetime] = utc_no
     token = settings.require_token()
     catalog = load_catalog(settings.procedures_dir)
     files = FileStore(settings.files_dir)
-    conversations = Conversations(
-        make_engine(settings.resolved_database_url), Engine(catalog), settings,
-        WorkCalendar(extra_holidays=frozenset(settings.extra_holidays),
-                     extra_workdays=frozenset(settings.extra_workdays)),
-        files, clock,
-    )
+    db = make_engine(settings.resolved_database_url)
+    calendar = WorkCalendar(extra_holidays=frozenset(settings.extra_holidays),
+                            extra_workdays=frozenset(settings.extra_workdays))
+    workflow = CaseWorkflow(db, catalog, settings, calendar, clock)
+    conversations = Conversations(db, Engine(catalog), workflow, settings, calendar, files, clock)
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        .post_init(_set_commands)
+        .post_init(_start_background_work)
+        .post_stop(_stop_background_work)
         .build()
     )
     application.bot_data.update({
         dialog.CONVERSATIONS: conversations,
         dialog.FILES: files,
         dialog.ALBUMS: AlbumReplies(settings.album_wait_seconds),
+        officer.WORKFLOW: workflow,
+        lookup.LOOKUP: CaseLookup(db, catalog, settings.tz),
+        BACKGROUND: _Background(db, catalog, settings, calendar, clock),
     })
     private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", officer.on_invite, filters=private & filters.Regex(r"^/start inv_")))
+    application.add_handler(CommandHandler("start", lookup.on_case_link, filters=private & filters.Regex(r"^/start c_")))
+    application.add_handler(CommandHandler("tracuu", lookup.on_lookup_command, filters=private))
+    application.add_handler(CallbackQueryHandler(lookup.on_lookup_menu, pattern=r"^m\.lookup$"))
+    application.add_handler(CallbackQueryHandler(lookup.on_my_cases, pattern=r"^m\.mine$"))
+    application.add_handler(CallbackQueryHandler(lookup.on_case_button, pattern=r"^k\."))
     application.add_handler(CommandHandler("language", dialog.on_language_menu, filters=private))
+    application.add_handler(CommandHandler("hoso", officer.on_work_list, filters=private))
+    application.add_handler(CallbackQueryHandler(officer.on_officer_button, pattern=r"^o\."))
     application.add_handler(CallbackQueryHandler(dialog.on_language_menu, pattern=r"^m\.lang$"))
     application.add_handler(CallbackQueryHandler(dialog.on_language_choice, pattern=r"^l\."))
     application.add_handler(CallbackQueryHandler(dialog.on_button))
     application.add_handler(MessageHandler(private, dialog.on_message))
     application.add_error_handler(dialog.on_error)
     return application
+
+
+BACKGROUND = "background"
+
+
+class _Background:
+    """Work that runs beside update handling: the outbox worker and the scheduled notices."""
+
+    def __init__(self, db: SqlEngine, catalog: Catalog, settings: Settings, calendar: WorkCalendar,
+                 clock: Callable[[], datetime]) -> None:
+        self.db, self.catalog, self.settings, self.calendar, self.clock = db, catalog, settings, calendar, clock
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def jobs_forever(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(run_jobs, self.db, self.catalog, self.settings, self.calendar, self.clock())
+            except Exception:  # noqa: BLE001 - a failed round is retried at the next one
+                log.exception("scheduled jobs failed")
+            await asyncio.sleep(JOBS_INTERVAL_SECONDS)
+
+
+async def _start_background_work(application: Application) -> None:  # type: ignore[type-arg]
+    await _set_commands(application)
+    conversations: Conversations = application.bot_data[dialog.CONVERSATIONS]
+    conversations.bot_username = conversations.bot_username or application.bot.username
+    background: _Background = application.bot_data[BACKGROUND]
+    worker = OutboxWorker(background.db, application.bot, background.clock)
+    background.tasks = [asyncio.create_task(worker.run()), asyncio.create_task(background.jobs_forever())]
+
+
+async def _stop_background_work(application: Application) -> None:  # type: ignore[type-arg]
+    background: _Background = application.bot_data[BACKGROUND]
+    for task in background.tasks:
+        task.cancel()
+    await asyncio.gather(*background.tasks, return_exceptions=True)
 
 
 async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]

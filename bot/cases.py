@@ -67,7 +67,7 @@ def create_case(
             session.add(CaseDocument(
                 case_id=case.id, document_id=document.id, position=position, sha256=stored.sha256,
                 mime_type=stored.mime_type, size=stored.size, telegram_file_id=stored.file_id,
-                telegram_file_unique_id=stored.file_unique_id,
+                telegram_file_unique_id=stored.file_unique_id, telegram_kind=stored.kind,
             ))
     session.add(CaseEvent(case_id=case.id, at=now, actor=f"citizen:{chat_id}", from_status=None,
                           to_status=CaseStatus.SUBMITTED))

@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -21,16 +25,21 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.cases import find_case
 from bot.case_status import CaseStatus
 from bot.settings import Settings, SettingsError, load_settings
+from bot.workdays import WorkCalendar
 from dialogs.catalog import Catalog, CatalogError, load_catalog
 from locales import get_translator
-from storage.db import make_engine, upgrade
-from storage.models import Case, CaseDocument
+from bot.reminders import run_jobs
+from bot.staff import Role, StaffError, add_member, create_invite, remove_member
+from storage.db import make_engine, transaction, upgrade
+from storage.models import Case, CaseDocument, CaseEvent, StaffMember
 
 app = typer.Typer(help="motcua: Telegram assistant for a commune's one-stop desk.", no_args_is_help=True)
 procedures_app = typer.Typer(help="The procedure catalog.", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases filed by citizens.", no_args_is_help=True)
+staff_app = typer.Typer(help="Officers, office staff and admins.", no_args_is_help=True)
 app.add_typer(procedures_app, name="procedures")
 app.add_typer(cases_app, name="cases")
+app.add_typer(staff_app, name="staff")
 
 console = Console(width=None if sys.stdout.isatty() else 240)
 
@@ -60,6 +69,22 @@ def _catalog(settings: Settings) -> Catalog:
         return load_catalog(settings.procedures_dir)
     except CatalogError as exc:
         raise _fail(str(exc)) from None
+
+
+@contextmanager
+def _database() -> Iterator[tuple[Settings, Session]]:
+    """Settings and a session on the migrated database, for the read-only commands."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    with Session(make_engine(settings.resolved_database_url)) as session:
+        yield settings, session
+
+
+def _case_or_fail(session: Session, code: str) -> Case:
+    case = find_case(session, code)
+    if case is None:
+        raise _fail(f"no case with code {code}")
+    return case
 
 
 @app.command()
@@ -110,9 +135,7 @@ def _document_counts(session: Session) -> dict[int, int]:
 @cases_app.command("list")
 def cases_list(output: FormatOption = Format.TABLE) -> None:
     """All cases, newest first."""
-    settings = _settings()
-    upgrade(settings.resolved_database_url)
-    with Session(make_engine(settings.resolved_database_url)) as session:
+    with _database() as (_, session):
         counts = _document_counts(session)
         cases = session.exec(select(Case).order_by(Case.created_at.desc())).all()  # type: ignore[attr-defined]
         rows = [_case_row(case, counts.get(case.id or 0, 0)) for case in cases]
@@ -122,12 +145,8 @@ def cases_list(output: FormatOption = Format.TABLE) -> None:
 @cases_app.command("show")
 def cases_show(code: str, output: FormatOption = Format.TABLE) -> None:
     """One case, with its documents."""
-    settings = _settings()
-    upgrade(settings.resolved_database_url)
-    with Session(make_engine(settings.resolved_database_url)) as session:
-        case = find_case(session, code)
-        if case is None:
-            raise _fail(f"no case with code {code}")
+    with _database() as (settings, session):
+        case = _case_or_fail(session, code)
         documents = session.exec(select(CaseDocument).where(CaseDocument.case_id == case.id)
                                  .order_by(CaseDocument.document_id, CaseDocument.position)).all()
         row = _case_row(case, len(documents))
@@ -160,3 +179,133 @@ def _print(rows: list[dict[str, Any]], output: Format, *, title: str) -> None:
     for row in rows:
         table.add_row(*(str(value) for value in row.values()))
     console.print(table)
+
+
+@cases_app.command("history")
+def cases_history(code: str, output: FormatOption = Format.TABLE) -> None:
+    """The audit log of one case: who changed what, when, from which status, and why."""
+    with _database() as (_, session):
+        case = _case_or_fail(session, code)
+        staff = {m.id: m.name for m in session.exec(select(StaffMember)).all()}
+        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
+        rows = [{"at": e.at.isoformat(), "actor": _actor(e.actor, staff), "from": e.from_status or "",
+                 "to": e.to_status, "note": e.note or ""} for e in events]
+    _print(rows, output, title=f"Lịch sử hồ sơ {case.code}")
+
+
+def _actor(actor: str, staff: dict[int | None, str]) -> str:
+    kind, _, identifier = actor.partition(":")
+    if kind == "staff" and identifier.isdigit():
+        return f"{staff.get(int(identifier), '?')} (staff {identifier})"
+    return actor
+
+
+def _fields(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@staff_app.command("add")
+def staff_add(
+    telegram_id: Annotated[int, typer.Option("--telegram-id", help="the person's numeric Telegram id")],
+    name: Annotated[str, typer.Option("--name")],
+    role: Annotated[Role, typer.Option("--role")] = Role.OFFICER,
+    fields: Annotated[str, typer.Option("--fields", help="comma-separated field ids, e.g. ho-tich,chung-thuc")] = "",
+) -> None:
+    """Register (or update) a staff member by Telegram id."""
+    settings = _settings()
+    known = {p.field.id for p in _catalog(settings)}
+    upgrade(settings.resolved_database_url)
+    try:
+        with transaction(make_engine(settings.resolved_database_url)) as session:
+            member = add_member(session, telegram_id=telegram_id, name=name, role=role, fields=_fields(fields),
+                                known_fields=known, now=datetime.now(UTC))
+            typer.echo(f"{member.name} ({member.role}; {', '.join(member.fields) or '-'}) can now use the bot.")
+    except StaffError as exc:
+        raise _fail(str(exc)) from None
+
+
+@staff_app.command("list")
+def staff_list(output: FormatOption = Format.TABLE) -> None:
+    """Active staff members."""
+    with _database() as (_, session):
+        members = session.exec(select(StaffMember).where(StaffMember.active == True)  # noqa: E712
+                               .order_by(StaffMember.id)).all()
+        rows = [{"telegram_id": m.telegram_id, "name": m.name, "role": m.role, "fields": ",".join(m.fields)}
+                for m in members]
+    _print(rows, output, title="Cán bộ")
+
+
+@staff_app.command("remove")
+def staff_remove(telegram_id: Annotated[int, typer.Option("--telegram-id")]) -> None:
+    """Take away a staff member's access (their past actions stay in the audit log)."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    try:
+        with transaction(make_engine(settings.resolved_database_url)) as session:
+            remove_member(session, telegram_id)
+    except StaffError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Telegram id {telegram_id} no longer has staff access.")
+
+
+@staff_app.command("invite")
+def staff_invite(
+    role: Annotated[Role, typer.Option("--role")] = Role.OFFICER,
+    fields: Annotated[str, typer.Option("--fields")] = "",
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    hours: Annotated[int | None, typer.Option("--hours", help="validity (default MOTCUA_INVITE_HOURS)")] = None,
+) -> None:
+    """Print a one-time link; the Telegram account that opens it becomes this staff member."""
+    settings = _settings()
+    known = {p.field.id for p in _catalog(settings)}
+    upgrade(settings.resolved_database_url)
+    username = settings.bot_username or _bot_username(settings)
+    try:
+        with transaction(make_engine(settings.resolved_database_url)) as session:
+            invite = create_invite(session, role=role, fields=_fields(fields), name=name, known_fields=known,
+                                   now=datetime.now(UTC), valid_for=timedelta(hours=hours or settings.invite_hours))
+            code, expires = invite.code, invite.expires_at
+    except StaffError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"https://t.me/{username}?start={code}")
+    typer.echo(f"(valid once, until {expires.astimezone(settings.tz):%d/%m/%Y %H:%M})", err=True)
+
+
+def _bot_username(settings: Settings) -> str:
+    """Ask Telegram (through the configured Bot API URL) for the bot's username."""
+    try:
+        token = settings.require_token()
+        response = httpx.get(f"{settings.telegram_api_url}/bot{token}/getMe", timeout=15)
+        return str(response.json()["result"]["username"])
+    except (SettingsError, httpx.HTTPError, KeyError, ValueError) as exc:
+        raise _fail(f"cannot find the bot's username ({exc}); set MOTCUA_BOT_USERNAME") from None
+
+
+jobs_app = typer.Typer(help="Scheduled notices: morning digests and due-date reminders.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    at: Annotated[str | None, typer.Option(
+        "--at", help="act as if it were this moment, e.g. 2026-12-01T07:35:00+07:00 (default: now; "
+                     "without an offset, the office's time zone)")] = None,
+) -> None:
+    """Queue the digests and reminders that are due (the running bot sends them). Safe to run
+    every minute from cron beside the bot: nothing is ever queued twice."""
+    settings = _settings()
+    now = _moment(at, settings) if at is not None else datetime.now(UTC)
+    catalog = _catalog(settings)
+    upgrade(settings.resolved_database_url)
+    calendar = WorkCalendar(extra_holidays=frozenset(settings.extra_holidays),
+                            extra_workdays=frozenset(settings.extra_workdays))
+    report = run_jobs(make_engine(settings.resolved_database_url), catalog, settings, calendar, now)
+    typer.echo(f"Queued {report.digests} digest(s) and {report.reminders} reminder(s).")
+
+
+def _moment(value: str, settings: Settings) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"--at: '{value}' is not a date and time like 2026-12-01T07:35:00+07:00") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=settings.tz)

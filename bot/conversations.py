@@ -17,17 +17,31 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.cases import create_case
+from bot.case_status import CaseStatus
 from bot.settings import Settings
+from bot.workflow import CaseWorkflow
 from bot.workdays import WorkCalendar, due_date
 from dialogs.catalog import Document
 from dialogs.engine import Engine as DialogEngine
-from dialogs.model import Button, ConsentGiven, Context, DialogState, Discard, Input, Reply, Result, SubmitCase
-from dialogs.prompts import NOTICE_VERSION
+from dialogs.model import (
+    Button,
+    ConsentGiven,
+    Context,
+    DialogState,
+    Discard,
+    Input,
+    Reply,
+    Resubmit,
+    Result,
+    SubmitCase,
+)
+from dialogs.prompts import NOTICE_VERSION, restart_buttons
+from dialogs.steps import SUPPLEMENT_PREFIX
 from dialogs.receipt import receipt
 from locales import DEFAULT_LANGUAGE, LANGUAGES, get_translator
-from storage.db import transaction
+from storage.db import claim_update, transaction
 from storage.files import FileStore
-from storage.models import CaseDocument, ChatSession, Consent, ProcessedUpdate
+from storage.models import Case, CaseDocument, CaseEvent, ChatSession, Consent
 
 RETENTION_MONTHS = 12
 
@@ -43,14 +57,16 @@ class Handled:
 
 
 class Conversations:
-    def __init__(self, engine: Engine, dialogs: DialogEngine, settings: Settings, calendar: WorkCalendar,
-                 files: FileStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, engine: Engine, dialogs: DialogEngine, workflow: CaseWorkflow, settings: Settings,
+                 calendar: WorkCalendar, files: FileStore, clock: Callable[[], datetime]) -> None:
         self.db = engine
         self.dialogs = dialogs
+        self.workflow = workflow
         self.settings = settings
         self.calendar = calendar
         self.files = files
         self.clock = clock
+        self.bot_username = settings.bot_username
 
     def context(self, language: str) -> Context:
         now = self.clock()
@@ -62,6 +78,7 @@ class Conversations:
             max_file_bytes=self.settings.max_file_bytes,
             retention_months=RETENTION_MONTHS,
             same_day_cutoff=self.settings.same_day_cutoff.strftime("%H:%M"),
+            bot_username=self.bot_username,
         )
 
     def peek(self, chat_id: int) -> tuple[str, Document | None]:
@@ -87,7 +104,7 @@ class Conversations:
         if language not in LANGUAGES:
             language = DEFAULT_LANGUAGE
         with transaction(self.db) as session:
-            if not self._mark_processed(session, update_id):
+            if not claim_update(session, update_id):
                 return None
             row = session.get(ChatSession, chat_id) or ChatSession(chat_id=chat_id)
             row.language = language
@@ -101,7 +118,7 @@ class Conversations:
 
     def language_menu(self, update_id: int, chat_id: int) -> Handled | None:
         with transaction(self.db) as session:
-            if not self._mark_processed(session, update_id):
+            if not claim_update(session, update_id):
                 return None
         language, _ = self.peek(chat_id)
         ctx = self.context(language)
@@ -113,19 +130,24 @@ class Conversations:
     def _handle_once(self, update_id: int, chat_id: int, inp: Input) -> Handled | None:
         discarded: Discard | None = None
         with transaction(self.db) as session:
-            if not self._mark_processed(session, update_id):
+            if not claim_update(session, update_id):
                 return None
             row = session.get(ChatSession, chat_id)
             language = self._language(row)
             ctx = self.context(language)
             state = self._state(row)
-            result = self.dialogs.step(state, inp, ctx)
+            if inp.button is not None and inp.button.startswith(SUPPLEMENT_PREFIX):
+                result = self._start_supplement(session, chat_id, state, inp, ctx)
+            else:
+                result = self.dialogs.step(state, inp, ctx)
             replies = list(result.replies)
             effect = result.effect
             if isinstance(effect, ConsentGiven):
                 self._record_consent(session, chat_id, result, ctx)
             elif isinstance(effect, SubmitCase):
                 replies.append(self._submit(session, chat_id, effect.state, language, ctx))
+            elif isinstance(effect, Resubmit):
+                replies.append(self.workflow.resubmit(session, chat_id, effect.state, ctx.tr))
             elif isinstance(effect, Discard):
                 discarded = effect
                 if effect.forget_chat and state is not None:
@@ -134,15 +156,6 @@ class Conversations:
         if discarded is not None:
             self._delete_unreferenced(discarded, result.state)
         return Handled(replies, language)
-
-    @staticmethod
-    def _mark_processed(session: Session, update_id: int) -> bool:
-        try:
-            with session.begin_nested():
-                session.add(ProcessedUpdate(update_id=update_id))
-        except IntegrityError:
-            return False
-        return True
 
     def _state(self, row: ChatSession | None) -> DialogState | None:
         if row is None or row.dialog is None:
@@ -197,7 +210,27 @@ class Conversations:
             consent_id=consent.id if consent else None, now=ctx.now, local_day=ctx.today, due=due,
             code_prefix=self.settings.case_code_prefix,
         )
+        self.workflow.notify_officers(session, case)
         return receipt(case.code, due, state, procedure, ctx)
+
+    def _start_supplement(self, session: Session, chat_id: int, state: DialogState | None, inp: Input,
+                          ctx: Context) -> Result:
+        """The citizen tapped "send the additional documents" under an officer's request."""
+        case_id = (inp.button or "").removeprefix(SUPPLEMENT_PREFIX)
+        case = session.get(Case, int(case_id)) if case_id.isdigit() else None
+        if case is None or case.chat_id != chat_id or case.status != CaseStatus.NEEDS_MORE:
+            reply = Reply(ctx.tr.gettext("This request for more documents is no longer open."), restart_buttons(ctx))
+            return Result(state, [reply])
+        request = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                       CaseEvent.to_status == CaseStatus.NEEDS_MORE)
+                               .order_by(CaseEvent.id.desc())).first()  # type: ignore[union-attr]
+        items = [line.strip(" -•\t") for line in (request.note or "").splitlines() if line.strip(" -•\t")] \
+            if request else []
+        result = self.dialogs.start_supplement(inp.update_id, case.id or 0, case.code, case.procedure_id,
+                                               items or [ctx.tr.gettext("Additional documents")], ctx)
+        if state is not None and state.all_files():
+            result.effect = Discard(tuple(state.all_files()))
+        return result
 
     def _delete_unreferenced(self, discarded: Discard, kept: DialogState | None) -> None:
         """Remove files no case and no open dialog refers to; runs after the commit."""

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     max_file_mb: int = Field(default=20, ge=1, le=2000)
     procedures_dir: Path = PROCEDURES_DIR
     album_wait_seconds: float = Field(default=1.5, ge=0, le=30)
+    bot_username: str | None = None
+    officers_chat_id: int | None = None
+    field_chats: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    office_opens: time = time(7, 30)
+    office_closes: time = time(17, 0)
+    digest_time: time = time(7, 30)
+    reminder_working_hours: int = Field(default=4, ge=0, le=80)
+    invite_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -71,6 +79,27 @@ class Settings(BaseSettings):
         if both:
             raise ValueError(f"{', '.join(sorted(map(str, both)))} is both an extra holiday and an extra workday")
         return self
+
+    @field_validator("field_chats", mode="before")
+    @classmethod
+    def _field_chats(cls, value: object) -> object:
+        """'ho-tich:-1001234,chung-thuc:-1005678': the officers' group chat of each field."""
+        if not isinstance(value, str):
+            return value
+        chats: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            field, separator, chat = part.partition(":")
+            if not separator or not field.strip() or not chat.strip():
+                raise ValueError(f"'{part}' is not field:chat_id (example: ho-tich:-1001234567890)")
+            chats[field.strip()] = chat.strip()
+        return chats
+
+    def chats_for_field(self, field_id: str) -> list[int]:
+        """Group chats that receive a field's notifications besides the officers' private chats."""
+        chats = [self.field_chats[field_id]] if field_id in self.field_chats else []
+        if self.officers_chat_id is not None and self.officers_chat_id not in chats:
+            chats.append(self.officers_chat_id)
+        return chats
 
     @property
     def tz(self) -> ZoneInfo:

@@ -68,6 +68,7 @@ class Document(_Strict):
     requirement: Requirement = Requirement.REQUIRED
     condition: Text | None = None
     collect: bool = True
+    filled_by_bot: bool = False
     accepts: tuple[FileKind, ...] = (FileKind.PHOTO, FileKind.PDF, FileKind.JPEG, FileKind.PNG)
     max_pages: Annotated[int, Field(ge=1, le=50)] = 10
     uncertain: str | None = None
@@ -80,8 +81,9 @@ class Document(_Strict):
 
     @property
     def collected(self) -> bool:
-        """Documents the bot asks to upload: submitted ones, unless the bot fills them itself."""
-        return self.mode is Mode.SUBMIT and self.collect
+        """Documents the bot asks to upload: submitted ones, unless they are handed in on paper
+        (`collect: false`) or are the form the bot fills from the answers (`filled_by_bot`)."""
+        return self.mode is Mode.SUBMIT and self.collect and not self.filled_by_bot
 
     @property
     def skippable(self) -> bool:
@@ -131,9 +133,17 @@ class ProcedureField(_Strict):
     name: Text
 
 
+class ClockRule(StrEnum):
+    """What a request for more documents does to the due date once the citizen answers it."""
+
+    RESTART = "restart"
+    PAUSE = "pause"
+
+
 class Processing(_Strict):
     working_days: Annotated[int, Field(ge=0, le=90)]
     note: Text | None = None
+    on_more_documents: ClockRule = ClockRule.RESTART
     uncertain: str | None = None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from dialogs import prompts
-from dialogs.catalog import ApplicantField, Catalog, Document, FieldType, FileKind, Procedure
+from dialogs.catalog import ApplicantField, Catalog, Document, FieldType, FileKind, Mode, Procedure, Requirement, Text
 from dialogs.matching import ProcedureMatcher
 from dialogs.model import (
     ConsentGiven,
@@ -21,6 +21,7 @@ from dialogs.model import (
     IncomingFile,
     Input,
     Reply,
+    Resubmit,
     Result,
     StoredFile,
     SubmitCase,
@@ -32,8 +33,10 @@ from dialogs.steps import (
     DOC_PREFIX,
     FIELD_PREFIX,
     MENU_PREFIX,
+    MORE_PREFIX,
     REQUIREMENTS,
     SUMMARY,
+    more_step,
     parse_payload,
     procedure_steps,
     token_of,
@@ -85,6 +88,8 @@ class Engine:
             return prompts.main_menu(None, self.catalog, ctx)
         if state.step == CHOOSE:
             return prompts.procedure_list(state, self.catalog, ctx)
+        if state.step.startswith(MORE_PREFIX):
+            return prompts.supplement_question(state, self._more_index(state), self._supplement_document(state), ctx)
         procedure = self.catalog[state.procedure_id or ""]
         if state.step == REQUIREMENTS:
             return prompts.requirements(state, procedure, ctx)
@@ -103,14 +108,35 @@ class Engine:
 
     def expected_document(self, state: DialogState | None) -> Document | None:
         """The document the chat is asked for now; handlers download files only then."""
+        if state is not None and state.step.startswith(MORE_PREFIX):
+            return self._supplement_document(state)
         if state is None or not state.step.startswith(DOC_PREFIX) or state.procedure_id is None:
             return None
         return self.catalog[state.procedure_id].document(state.step.removeprefix(DOC_PREFIX))
+
+    @staticmethod
+    def _more_index(state: DialogState) -> int:
+        return int(state.step.removeprefix(MORE_PREFIX))
+
+    def _supplement_document(self, state: DialogState) -> Document:
+        """An officer's request item, treated as a document the citizen may send pages of."""
+        index = self._more_index(state)
+        return Document(id=f"bo-sung-{index + 1}", name=Text(vi=state.items[index]), mode=Mode.SUBMIT,
+                        requirement=Requirement.OPTIONAL, max_pages=20)
+
+    def start_supplement(self, dialog_id: int, case_id: int, case_code: str, procedure_id: str, items: list[str],
+                         ctx: Context) -> Result:
+        """Ask, one by one, for exactly the items an officer listed as missing."""
+        state = DialogState(dialog_id=dialog_id, step=more_step(0), procedure_id=procedure_id, case_id=case_id,
+                            case_code=case_code, items=items)
+        return Result(state, [self.prompt(state, ctx)])
 
     def state_is_valid(self, state: DialogState) -> bool:
         """False for a saved state the current catalog no longer fits (a procedure file was edited)."""
         if state.step == CHOOSE:
             return all(self.catalog.get(p) for p in state.candidates)
+        if state.step.startswith(MORE_PREFIX):
+            return state.case_id is not None and 0 <= self._more_index(state) < len(state.items)
         procedure = self.catalog.get(state.procedure_id or "")
         return procedure is not None and state.step in procedure_steps(procedure)
 
@@ -170,6 +196,8 @@ class Engine:
             if chosen is None or (state.candidates and chosen.id not in state.candidates):
                 return self._reprompt(state, ctx, N_("Sorry, I did not understand that button."))
             return self._goto(state.model_copy(update={"procedure_id": chosen.id, "candidates": []}), REQUIREMENTS, ctx)
+        if state.step.startswith(MORE_PREFIX):
+            return self._supplement_action(state, press.action, ctx)
         assert procedure is not None
         if press.action == "back":
             return self._back(state, procedure, ctx)
@@ -201,6 +229,10 @@ class Engine:
             if state is not None and folded in BACK_WORDS:
                 return self._back(state, self.catalog.get(state.procedure_id or ""), ctx)
             return self._search(state, inp, text, ctx)
+        if state.step.startswith(MORE_PREFIX):
+            if folded in DONE_WORDS:
+                return self._supplement_action(state, "done", ctx)
+            return self._supplement_text(state, text, ctx)
         procedure = self.catalog[state.procedure_id or ""]
         if folded in BACK_WORDS:
             return self._back(state, procedure, ctx)
@@ -324,12 +356,14 @@ class Engine:
                 problems.append(self._warning(ctx, problem.reason, problem.params))
                 continue
             assert file.sha256 is not None
-            held.append(StoredFile(sha256=file.sha256, mime_type=self._mime_of(file),
+            held.append(StoredFile(kind=file.kind, sha256=file.sha256, mime_type=self._mime_of(file),
                                    size=file.stored_size or file.size or 0,
                                    file_id=file.file_id, file_unique_id=file.file_unique_id))
         updated = state.model_copy(update={"documents": {**state.documents, document.id: held},
                                            "skipped": [s for s in state.skipped if s != document.id]})
-        if len(held) == len(state.documents.get(document.id, [])):
+        if state.step.startswith(MORE_PREFIX):
+            reply = prompts.supplement_question(updated, self._more_index(updated), document, ctx)
+        elif len(held) == len(state.documents.get(document.id, [])):
             reply = prompts.document_question(updated, procedure, document, ctx)
         else:
             reply = prompts.document_received(updated, procedure, document, ctx)
@@ -392,6 +426,38 @@ class Engine:
             if not document.skippable and not state.documents.get(document.id):
                 return DOC_PREFIX + document.id
         return None
+
+    def _supplement_text(self, state: DialogState, text: str, ctx: Context) -> Result:
+        try:
+            answer = parse_text(text, max_length=1000)
+        except InvalidAnswer as problem:
+            return self._reprompt(state, ctx, problem.reason, problem.params)
+        key = str(self._more_index(state))
+        previous = state.answers.get(key)
+        answers = {**state.answers, key: f"{previous}\n{answer}" if previous else answer}
+        updated = state.model_copy(update={"answers": answers})
+        reply = self.prompt(updated, ctx)
+        return Result(updated, [Reply(reply.text, reply.buttons, ("✅ " + ctx.tr.gettext("Noted."),))])
+
+    def _supplement_action(self, state: DialogState, action: str, ctx: Context) -> Result:
+        index = self._more_index(state)
+        document = self._supplement_document(state)
+        if action in ("done", "skip"):
+            if not state.documents.get(document.id) and str(index) not in state.answers:
+                return self._reprompt(state, ctx, N_("Please send a photo or a file, or type the information, "
+                                                     "for this item before pressing “Done”."))
+            if index + 1 < len(state.items):
+                return self._goto(state, more_step(index + 1), ctx)
+            return Result(None, [], Resubmit(state))
+        if action == "back":
+            return self._goto(state, more_step(max(index - 1, 0)), ctx)
+        if action == "clear":
+            held = tuple(state.documents.get(document.id, []))
+            cleared = self._without_document(state, document)
+            updated = cleared.model_copy(update={"answers": {k: v for k, v in cleared.answers.items()
+                                                             if k != str(index)}})
+            return Result(updated, [self.prompt(updated, ctx)], Discard(held) if held else None)
+        return self._reprompt(state, ctx, N_("Sorry, I did not understand that button."))
 
     # ----- navigation ------------------------------------------------------------------------
 

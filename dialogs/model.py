@@ -63,6 +63,8 @@ class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     notes: tuple[str, ...] = ()
+    image: bytes | None = None
+    image_caption: str = ""
 
     @property
     def full_text(self) -> str:
@@ -70,6 +72,10 @@ class Reply:
 
 
 class StoredFile(BaseModel):
+    """A file the dialog holds; `kind` says how Telegram knows it, because a photo's file_id can
+    only be sent back as a photo and a document's as a document."""
+
+    kind: Literal["photo", "document"] = "document"
     sha256: str
     mime_type: str
     size: int
@@ -89,6 +95,9 @@ class DialogState(BaseModel):
     consent_at: datetime | None = None
     editing: bool = False
     candidates: list[str] = Field(default_factory=list)
+    case_id: int | None = None
+    case_code: str | None = None
+    items: list[str] = Field(default_factory=list)
 
     def all_files(self) -> list[StoredFile]:
         return [stored for files in self.documents.values() for stored in files]
@@ -105,6 +114,7 @@ class Context:
     max_file_bytes: int
     retention_months: int
     same_day_cutoff: str
+    bot_username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +138,14 @@ class Discard:
     forget_chat: bool = False
 
 
-Effect = ConsentGiven | SubmitCase | Discard
+@dataclass(frozen=True)
+class Resubmit:
+    """The citizen answered every item an officer asked for: attach them to the case."""
+
+    state: DialogState
+
+
+Effect = ConsentGiven | SubmitCase | Discard | Resubmit
 
 
 @dataclass

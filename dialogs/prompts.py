@@ -10,7 +10,7 @@ from datetime import date
 from html import escape
 
 from dialogs.catalog import ApplicantField, Catalog, Document, FieldType, Mode, Procedure, Requirement
-from locales import N_
+from locales import N_, Translator
 from dialogs.model import Button, Context, DialogState, Reply
 from dialogs.steps import (
     CHOOSE_TOKEN,
@@ -59,6 +59,7 @@ def main_menu(state: DialogState | None, catalog: Catalog, ctx: Context) -> Repl
         rows.append((Button(_("▶️ Continue: {procedure}").format(procedure=short(procedure, ctx)),
                             MENU_PREFIX + "resume"),))
     rows.append((Button(_("📝 Apply"), MENU_PREFIX + "apply"), Button(_("📖 Procedures"), MENU_PREFIX + "info")))
+    rows.append((Button(_("🔎 Look up a case"), MENU_PREFIX + "lookup"), Button(_("📂 My cases"), MENU_PREFIX + "mine")))
     rows.append((Button(_("🌐 Language"), MENU_PREFIX + "lang"),))
     return Reply(text, tuple(rows))
 
@@ -92,8 +93,10 @@ def processing_time(procedure: Procedure, ctx: Context) -> str:
 def _document_line(document: Document, ctx: Context) -> str:
     _ = ctx.tr.gettext
     line = "• " + escape(document.name.get(ctx.tr.language))
-    if document.mode is Mode.SUBMIT and not document.collect:
+    if document.filled_by_bot:
         line += " " + _("(I fill it in from your answers)")
+    elif document.mode is Mode.SUBMIT and not document.collect:
+        line += " " + _("(hand it in on paper at the desk)")
     if document.requirement is Requirement.OPTIONAL:
         line += " " + _("(optional)")
     if document.condition:
@@ -240,12 +243,12 @@ def document_received(state: DialogState, procedure: Procedure, document: Docume
     return Reply(text, document_buttons(state, procedure, document, ctx))
 
 
-def display_answer(field: ApplicantField, value: str, ctx: Context) -> str:
+def display_answer(field: ApplicantField, value: str, tr: Translator) -> str:
     if field.type is FieldType.DATE:
-        return ctx.tr.date(date.fromisoformat(value))
+        return tr.date(date.fromisoformat(value))
     if field.type is FieldType.CHOICE:
         option = next((o for o in field.options if o.value == value), None)
-        return option.label.get(ctx.tr.language) if option else value
+        return option.label.get(tr.language) if option else value
     return value
 
 
@@ -255,7 +258,7 @@ def summary(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
     lines = [_("<b>Please check your application: {procedure}</b>").format(procedure=escape(title(procedure, ctx))), ""]
     for field in procedure.applicant_fields:
         value = state.answers.get(field.id)
-        shown = escape(display_answer(field, value, ctx)) if value else _("(skipped)")
+        shown = escape(display_answer(field, value, ctx.tr)) if value else _("(skipped)")
         lines.append(f"• {escape(field.label.get(language))}: <b>{shown}</b>")
     if procedure.collected_documents:
         lines += ["", "<b>" + _("Documents:") + "</b>"]
@@ -284,3 +287,28 @@ def summary(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
 def restart_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
     _ = ctx.tr.gettext
     return ((Button(_("🏠 Main menu"), MENU_PREFIX + "menu"), Button(_("📝 Apply"), MENU_PREFIX + "apply")),)
+
+
+def supplement_question(state: DialogState, index: int, document: Document, ctx: Context) -> Reply:
+    """One item of an officer's request for more: send pages, type the information, or both."""
+    _ = ctx.tr.gettext
+    received = len(state.documents.get(document.id, []))
+    lines = [
+        _("Case <b>{code}</b> — additional item {current}/{total}:").format(
+            code=escape(state.case_code or ""), current=index + 1, total=len(state.items)),
+        f"<b>{escape(state.items[index])}</b>",
+        _("Send photos or a file ({formats}), or type the information. Then press “Done”.").format(
+            formats=accepted_formats(document, ctx)),
+    ]
+    if received:
+        lines.append(ctx.tr.ngettext("Received so far: {n} page.", "Received so far: {n} pages.",
+                                     received).format(n=received))
+    typed = state.answers.get(str(index))
+    if typed:
+        lines.append(_("You wrote: {text}").format(text=escape(typed)))
+    token = token_of(state.step, None)
+    rows = [(Button(_("✅ Done"), payload(state.dialog_id, token, "done")),)]
+    if received or typed:
+        rows.append((Button(_("🗑 Remove and resend"), payload(state.dialog_id, token, "clear")),))
+    rows.append(nav_row(state, token, ctx))
+    return Reply("\n".join(lines), tuple(rows))

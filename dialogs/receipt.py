@@ -8,6 +8,7 @@ from html import escape
 from dialogs import prompts
 from dialogs.catalog import Mode, Procedure
 from dialogs.model import Context, DialogState, Reply
+from dialogs.qr import case_link, qr_png
 
 
 def receipt(code: str, due: date, state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
@@ -35,4 +36,8 @@ def receipt(code: str, due: date, state: DialogState, procedure: Procedure, ctx:
         lines.append(_("This is a same-day procedure (“Ngày không hẹn”): your result is due today."))
     lines += ["", _("Keep this code: the desk of {office} will use it to find your case.").format(
         office=escape(ctx.office_name))]
-    return Reply("\n".join(lines), prompts.restart_buttons(ctx))
+    if ctx.bot_username is None:
+        return Reply("\n".join(lines), prompts.restart_buttons(ctx))
+    caption = _("Scan this code to look up case {code} in the bot.").format(code=escape(code))
+    return Reply("\n".join(lines), prompts.restart_buttons(ctx), image=qr_png(case_link(ctx.bot_username, code)),
+                 image_caption=caption)

@@ -18,10 +18,12 @@ SUMMARY = "summary"
 CHOOSE = "choose"
 FIELD_PREFIX = "field:"
 DOC_PREFIX = "doc:"
+MORE_PREFIX = "more:"
 CHOOSE_TOKEN = "c"
 
 MENU_PREFIX = "m."
 LANGUAGE_PREFIX = "l."
+SUPPLEMENT_PREFIX = "s."
 
 
 def procedure_steps(procedure: Procedure) -> list[str]:
@@ -34,7 +36,14 @@ def procedure_steps(procedure: Procedure) -> list[str]:
     ]
 
 
+def more_step(index: int) -> str:
+    """A step of the dialog that answers an officer's request for more (one step per item)."""
+    return f"{MORE_PREFIX}{index}"
+
+
 def token_of(step: str, procedure: Procedure | None) -> str:
+    if step.startswith(MORE_PREFIX):
+        return "b" + step.removeprefix(MORE_PREFIX)
     if procedure is None or step == CHOOSE:
         return CHOOSE_TOKEN
     return str(procedure_steps(procedure).index(step))

@@ -12,6 +12,7 @@ from bot.conversations import Conversations, Handled
 from handlers.albums import AlbumReplies
 from handlers.files import fetch
 from handlers.inputs import incoming_files, to_input
+from handlers.officer import answer_prompt
 from handlers.render import send_replies
 from locales import get_translator
 from storage.files import FileStore
@@ -31,6 +32,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     chat = update.effective_chat
     if message is None or chat is None:
+        return
+    if await answer_prompt(update, context):
         return
     conversations = _conversations(context)
     files = incoming_files(message)

@@ -40,6 +40,8 @@ def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
 
 async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
     for reply in replies:
+        if reply.image is not None:
+            await bot.send_photo(chat_id, reply.image, caption=reply.image_caption or None, parse_mode=ParseMode.HTML)
         pieces = chunks(reply.full_text)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None

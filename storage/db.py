@@ -13,7 +13,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
+
+from storage.models import ProcessedUpdate
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -54,3 +57,14 @@ def transaction(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             yield session
+
+
+def claim_update(session: Session, update_id: int) -> bool:
+    """True the first time an update_id is seen; Telegram may deliver an update again after a
+    crash, and it must be acted on once. Part of the caller's transaction."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedUpdate(update_id=update_id))
+    except IntegrityError:
+        return False
+    return True

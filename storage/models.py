@@ -84,6 +84,10 @@ class Case(SQLModel, table=True):
     consent_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("consents.id")))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     due_date: date
+    version: int = 1
+    officer_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("staff_members.id"), nullable=True))
+    waiting_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class CaseDocument(SQLModel, table=True):
@@ -100,6 +104,7 @@ class CaseDocument(SQLModel, table=True):
     size: int
     telegram_file_id: str
     telegram_file_unique_id: str
+    telegram_kind: str = "document"
 
 
 class CaseEvent(SQLModel, table=True):
@@ -125,3 +130,88 @@ class CaseCodeCounter(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     day: date
     last: int = 0
+
+
+class StaffMember(SQLModel, table=True):
+    """An officer, staff member or admin, bound to one Telegram account. Officers act only on
+    cases of the fields (lĩnh vực) they carry; the check is made on every action."""
+
+    __tablename__ = "staff_members"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    name: str
+    role: str
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class StaffInvite(SQLModel, table=True):
+    """A one-time code behind a t.me/<bot>?start=<code> link that binds a Telegram account."""
+
+    __tablename__ = "staff_invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str | None = None
+    role: str
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    used_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message for someone other than the person who caused it, queued in the same transaction
+    as the change it reports, and sent (with retries) by the outbox worker."""
+
+    __tablename__ = "outbox_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    priority: int = Field(default=0, index=True)
+    status: str = Field(default="pending", index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_error: str | None = None
+    dedupe_key: str | None = Field(default=None, unique=True)
+
+
+class OfficerPrompt(SQLModel, table=True):
+    """An officer's action that waits for typed text (a reason, what is missing, pickup
+    instructions); kept in the database so a restart does not lose it."""
+
+    __tablename__ = "officer_prompts"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False))
+    case_version: int
+    action: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DeniedAction(SQLModel, table=True):
+    """A refused attempt to act on a case (wrong role or field, forged or replayed button)."""
+
+    __tablename__ = "denied_actions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    data: str
+    reason: str
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class JobRun(SQLModel, table=True):
+    """Marks a scheduled notice as done (a digest for an officer and day, a reminder for a case
+    and due date) so that it is never sent twice, whatever restarts happen in between."""
+
+    __tablename__ = "job_runs"
+
+    key: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

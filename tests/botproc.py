@@ -44,7 +44,7 @@ class BotProcess:
             time.sleep(0.05)
 
     def _polls(self) -> int:
-        return sum(1 for request in self.fake.requests if request.method == "getUpdates")
+        return self.fake.polls_received
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

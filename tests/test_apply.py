@@ -251,7 +251,7 @@ def test_summary_lets_the_citizen_change_any_answer(bot: RunningBot, citizen: Ci
     assert phone_label in question.text
     again = citizen.send("0987 111 222")
     assert "0987111222" in again.text and "0912345678" not in again.text
-    citizen.tap("Xác nhận nộp")
+    citizen.tap("Xác nhận nộp", expect=2)
     (case,) = query(bot.database_url, "SELECT applicant_data FROM cases WHERE chat_id = :c", c=citizen.chat_id)
     data = case["applicant_data"] if isinstance(case["applicant_data"], dict) else json.loads(case["applicant_data"])
     assert data["phone"] == "0987111222"

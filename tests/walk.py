@@ -59,13 +59,13 @@ def upload_documents(citizen: Citizen, procedure: Procedure, pages: int = 1) -> 
 
 
 def file_case(citizen: Citizen, procedure: Procedure) -> BotMessage:
-    """From /start to the receipt; returns the receipt message."""
+    """From /start to the receipt; returns the receipt message (it follows the photo of its QR code)."""
     open_procedure(citizen, procedure)
     consent(citizen)
     answer_fields(citizen, procedure)
     summary = upload_documents(citizen, procedure)
     assert "kiểm tra" in summary.text, summary.text
-    return citizen.tap("Xác nhận nộp")
+    return citizen.tap("Xác nhận nộp", expect=2)
 
 
 def query(database_url: str, sql: str, **params: object) -> list[dict[str, object]]:
