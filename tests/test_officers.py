@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
 from bot.outbox import enqueue
+from bot.workdays import WorkCalendar
 from storage.db import make_engine, transaction
 from storage.models import Case, StaffInvite
 
@@ -261,6 +263,44 @@ def test_queued_notifications_survive_a_restart(make_database_url: Callable[[], 
         process.start()
         fake.wait_idle()
         assert [m.text for m in officer.messages if "queued" in (m.text or "")] == ["queued 0", "queued 1", "queued 2"]
+        fake.assert_no_violations()
+    finally:
+        process.stop()
+        fake.stop()
+
+
+def test_the_morning_digest_reaches_the_officer_once(office: Office, citizen: Citizen) -> None:
+    code = file(citizen, "khai-tu")
+    card_for(office, HO_TICH_OFFICER, code)
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    calendar = WorkCalendar()
+    day = datetime.now(tz).date()
+    while not calendar.is_working_day(day) or datetime.combine(day, time(7, 35), tz) > datetime.now(tz):
+        day -= timedelta(days=1)
+    with transaction(make_engine(office.database_url)) as session:
+        session.exec(select(Case).where(Case.code == code)).one().due_date = day - timedelta(days=3)
+    morning = datetime.combine(day, time(7, 35), tz).isoformat()
+    first = office.cli("jobs", "run", "--at", morning)
+    assert first.returncode == 0 and "Queued 0 digest" not in first.stdout, first.stdout + first.stderr
+    officer = office.person(HO_TICH_OFFICER)
+    office.fake.wait_until(lambda: any(code in (m.text or "") and "QUÁ HẠN" in (m.text or "") and "hôm nay" in (m.text or "")
+                                       for m in officer.messages), message=office.fake.transcript(HO_TICH_OFFICER))
+    again = office.cli("jobs", "run", "--at", morning)
+    assert "Queued 0 digest" in again.stdout
+    assert not any(code in (m.text or "") and "QUÁ HẠN" in (m.text or "")
+                   for m in office.person(CHUNG_THUC_OFFICER).messages)
+
+
+def test_a_field_group_chat_gets_new_cases(make_database_url: Callable[[], str], tmp_path: Path) -> None:
+    fake, process, url = start_bot(make_database_url, tmp_path / "bot", field_chats="chung-thuc:-100777")
+    try:
+        citizen = Citizen(fake, 31_001)
+        code = file(citizen, "chung-thuc-ban-sao")
+        fake.wait_until(lambda: any(code in (m.text or "") and m.buttons for m in fake.bot_messages(-100777)),
+                        message=fake.transcript(-100777))
+        khai_tu = file(Citizen(fake, 31_002), "khai-tu")
+        fake.wait_idle()
+        assert not any(khai_tu in (m.text or "") for m in fake.bot_messages(-100777))
         fake.assert_no_violations()
     finally:
         process.stop()
