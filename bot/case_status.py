@@ -40,6 +40,3 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.REFUSED: frozenset(),
 }
 
-
-def can_move(current: CaseStatus, target: CaseStatus) -> bool:
-    return target in TRANSITIONS[current]

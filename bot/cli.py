@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlmodel import Session, func, select
 
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.broadcasts import broadcast_progress
 from bot.cases import find_case
 from bot.case_status import CaseStatus
 from bot.settings import Settings, SettingsError, load_settings
@@ -31,7 +32,7 @@ from locales import get_translator
 from bot.reminders import run_jobs
 from bot.staff import Role, StaffError, add_member, create_invite, remove_member
 from storage.db import make_engine, transaction, upgrade
-from storage.models import Case, CaseDocument, CaseEvent, StaffMember
+from storage.models import Broadcast, Case, CaseDocument, CaseEvent, StaffMember
 
 app = typer.Typer(help="motcua: Telegram assistant for a commune's one-stop desk.", no_args_is_help=True)
 procedures_app = typer.Typer(help="The procedure catalog.", no_args_is_help=True)
@@ -309,3 +310,97 @@ def _moment(value: str, settings: Settings) -> datetime:
     except ValueError:
         raise _fail(f"--at: '{value}' is not a date and time like 2026-12-01T07:35:00+07:00") from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=settings.tz)
+
+
+broadcasts_app = typer.Typer(help="Announcements sent by the office's staff.", no_args_is_help=True)
+app.add_typer(broadcasts_app, name="broadcasts")
+
+
+def _broadcast_row(session: Session, broadcast: Broadcast) -> dict[str, Any]:
+    progress = broadcast_progress(session, broadcast)
+    return {"id": broadcast.id, "status": broadcast.status, "author": broadcast.author_id,
+            "created_at": broadcast.created_at.isoformat(), "recipients": progress.total, "sent": progress.sent,
+            "failed": progress.failed, "remaining": max(progress.remaining, 0) if broadcast.status == "sending" else 0,
+            "text": broadcast.text[:60]}
+
+
+@broadcasts_app.command("list")
+def broadcasts_list(output: FormatOption = Format.TABLE) -> None:
+    """Announcements, newest first, with how many were sent and failed."""
+    with _database() as (_, session):
+        broadcasts = session.exec(select(Broadcast).order_by(Broadcast.id.desc())).all()  # type: ignore[union-attr]
+        rows = [_broadcast_row(session, b) for b in broadcasts]
+    _print(rows, output, title="Thông báo")
+
+
+@broadcasts_app.command("show")
+def broadcasts_show(broadcast_id: int, output: FormatOption = Format.TABLE) -> None:
+    """One announcement: its text and its delivery figures."""
+    with _database() as (_, session):
+        broadcast = session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise _fail(f"no announcement {broadcast_id}")
+        row = {**_broadcast_row(session, broadcast), "text": broadcast.text}
+    if output is Format.JSON:
+        typer.echo(json.dumps(row, ensure_ascii=False, indent=2))
+        return
+    _print([row], output, title=f"Thông báo #{broadcast_id}")
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+@app.command("report")
+def report(
+    start: Annotated[str | None, typer.Option("--from", help="first day, e.g. 2026-11-01 (default: the "
+                                                            "first day of the current month)")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day, included (default: today)")] = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", help="table, csv or xlsx")] = ReportFormat.TABLE,
+    output: Annotated[str | None, typer.Option("--output", help="file to write (csv: default stdout; xlsx: "
+                                                               "default report-<from>-<to>.xlsx)")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="count 'overdue now' as at this moment (default: now)")] = None,
+) -> None:
+    """The office's figures for the cases filed between two dates (office-local, both included):
+    counts by procedure and status, on-time rate, working days taken, satisfaction, and the
+    indicators of Quyết định 766/QĐ-TTg that the bot's own data allows."""
+    from datetime import date  # noqa: PLC0415 - kept with the command appended to this module
+    from pathlib import Path  # noqa: PLC0415
+
+    from bot.report import compute_report, report_csv, report_sections, report_xlsx, text  # noqa: PLC0415
+
+    def day(value: str, option: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _fail(f"{option}: '{value}' is not a date like 2026-11-01") from None
+
+    settings = _settings()
+    catalog = _catalog(settings)
+    now = _moment(at, settings) if at is not None else datetime.now(UTC)
+    today = now.astimezone(settings.tz).date()
+    first = day(start, "--from") if start is not None else today.replace(day=1)
+    last = day(end, "--to") if end is not None else today
+    if last < first:
+        raise _fail(f"--to ({last}) is before --from ({first})")
+    calendar = WorkCalendar(extra_holidays=frozenset(settings.extra_holidays),
+                            extra_workdays=frozenset(settings.extra_workdays))
+    with _database() as (_, session):
+        figures = compute_report(session, catalog, calendar, settings.tz, first, last, now)
+    if output_format is ReportFormat.TABLE:
+        typer.echo(f"Thống kê hồ sơ tiếp nhận từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}")
+        for section in report_sections(figures):
+            _print(section.dicts(text), Format.TABLE, title=section.title)
+    elif output_format is ReportFormat.CSV:
+        content = report_csv(figures)
+        if output is None:
+            typer.echo(content, nl=False)
+        else:
+            Path(output).write_text(content, encoding="utf-8-sig")  # with a BOM, so Excel reads the accents
+            typer.echo(output)
+    else:
+        path = Path(output or f"report-{first.isoformat()}-{last.isoformat()}.xlsx")
+        path.write_bytes(report_xlsx(figures))
+        typer.echo(str(path.resolve()))

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.broadcasts import Broadcasts
 from bot.cases import create_case
 from bot.case_status import CaseStatus
 from bot.settings import Settings
@@ -136,6 +137,8 @@ class Conversations:
             language = self._language(row)
             ctx = self.context(language)
             state = self._state(row)
+            if inp.command == "start":
+                Broadcasts.subscribe_on_start(session, chat_id, ctx.now)
             if inp.button is not None and inp.button.startswith(SUPPLEMENT_PREFIX):
                 result = self._start_supplement(session, chat_id, state, inp, ctx)
             else:

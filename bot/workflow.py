@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from bot import outbox
 from bot.case_cards import actor_name, case_card, citizen_update, history, is_overdue, status_label
 from bot.case_status import TRANSITIONS, CaseStatus
+from bot.feedback import enqueue_rating_request
 from bot.settings import Settings
 from bot.staff import InviteProblem, active_member, may_handle, officers_for_field, redeem_invite
 from bot.workdays import WorkCalendar, due_date
@@ -152,6 +153,8 @@ class CaseWorkflow:
             make = outbox.photo_payload if kind == "photo" else outbox.document_payload
             outbox.enqueue(session, case.chat_id, make(file_id, escape(case.code)), now=now)
         outbox.enqueue(session, case.chat_id, outbox.text_payload(citizen_update(case, self.catalog, tr, note)), now=now)
+        if case.status == CaseStatus.DELIVERED:
+            enqueue_rating_request(session, case, now=now)
 
     # ----- officer actions -------------------------------------------------------------------
 

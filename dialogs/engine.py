@@ -28,7 +28,6 @@ from dialogs.model import (
 )
 from dialogs.steps import (
     CHOOSE,
-    CHOOSE_TOKEN,
     CONSENT,
     DOC_PREFIX,
     FIELD_PREFIX,

@@ -60,7 +60,8 @@ def main_menu(state: DialogState | None, catalog: Catalog, ctx: Context) -> Repl
                             MENU_PREFIX + "resume"),))
     rows.append((Button(_("📝 Apply"), MENU_PREFIX + "apply"), Button(_("📖 Procedures"), MENU_PREFIX + "info")))
     rows.append((Button(_("🔎 Look up a case"), MENU_PREFIX + "lookup"), Button(_("📂 My cases"), MENU_PREFIX + "mine")))
-    rows.append((Button(_("🌐 Language"), MENU_PREFIX + "lang"),))
+    rows.append((Button(_("💬 Feedback"), MENU_PREFIX + "feedback"), Button(_("🌐 Language"), MENU_PREFIX + "lang")))
+    rows.append((Button(_("🔕 Stop announcements"), MENU_PREFIX + "unsub"),))
     return Reply(text, tuple(rows))
 
 

@@ -22,7 +22,6 @@ MORE_PREFIX = "more:"
 CHOOSE_TOKEN = "c"
 
 MENU_PREFIX = "m."
-LANGUAGE_PREFIX = "l."
 SUPPLEMENT_PREFIX = "s."
 
 

@@ -8,8 +8,9 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.conversations import Conversations, Handled
+from bot.conversations import Conversations
 from handlers.albums import AlbumReplies
+from handlers.broadcast import compose
 from handlers.files import fetch
 from handlers.inputs import incoming_files, to_input
 from handlers.officer import answer_prompt
@@ -33,7 +34,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     chat = update.effective_chat
     if message is None or chat is None:
         return
-    if await answer_prompt(update, context):
+    if await answer_prompt(update, context) or await compose(update, context):
         return
     conversations = _conversations(context)
     files = incoming_files(message)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from dialogs.model import Reply
+
+
+REPLY_ATTEMPTS = 3
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -38,11 +45,31 @@ def chunks(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     return parts
 
 
+async def _retrying(send: Callable[[], Awaitable[object]]) -> None:
+    """A reply is the answer to what the person just did: a passing network error or flood
+    limit is waited out a few times rather than leaving them without an answer."""
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            await send()
+            return
+        except BadRequest:
+            raise
+        except RetryAfter as exc:
+            delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+            await asyncio.sleep(float(delay))
+        except (TimedOut, NetworkError):
+            if attempt == REPLY_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(2 ** attempt)
+
+
 async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
     for reply in replies:
         if reply.image is not None:
-            await bot.send_photo(chat_id, reply.image, caption=reply.image_caption or None, parse_mode=ParseMode.HTML)
+            image = reply.image
+            await _retrying(lambda: bot.send_photo(chat_id, image, caption=reply.image_caption or None,
+                                                   parse_mode=ParseMode.HTML))
         pieces = chunks(reply.full_text)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
-            await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await _retrying(lambda: bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_markup=markup))

@@ -180,6 +180,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     last_error: str | None = None
     dedupe_key: str | None = Field(default=None, unique=True)
+    broadcast_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("broadcasts.id"),
+                                                                    nullable=True, index=True))
 
 
 class OfficerPrompt(SQLModel, table=True):
@@ -215,3 +217,64 @@ class JobRun(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Subscriber(SQLModel, table=True):
+    """A chat that started the bot and receives the office's announcements until it opts out
+    (or blocks the bot, which Telegram reports as 403)."""
+
+    __tablename__ = "subscribers"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    subscribed: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    changed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    blocked: bool = False
+
+
+class Broadcast(SQLModel, table=True):
+    """An announcement composed by a staff member; its deliveries are outbox rows that carry its id."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str
+    media_kind: str | None = None
+    media_file_id: str | None = None
+    status: str = "draft"
+    recipients: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    progress_message_id: int | None = None
+
+
+class Rating(SQLModel, table=True):
+    """The citizen's satisfaction with one delivered case: one rating per case."""
+
+    __tablename__ = "ratings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False,
+                                          unique=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    score: int
+    comment: str | None = None
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Feedback(SQLModel, table=True):
+    """Free feedback (góp ý, phản ánh) from a citizen, routed to staff, who may answer it."""
+
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    text: str
+    photo_file_id: str | None = None
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    answer: str | None = None
+    answered_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("staff_members.id"),
+                                                                   nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

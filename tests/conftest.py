@@ -110,3 +110,13 @@ def bot(shared_bot: RunningBot) -> Iterator[RunningBot]:
 @pytest.fixture
 def citizen(bot: RunningBot) -> Citizen:
     return Citizen(bot.fake, next(_chat_ids))
+
+
+@pytest.fixture
+def clean_contract(office: object) -> Iterator[None]:
+    """For modules with their own `office`: the test fails if a request it caused broke the Bot API contract."""
+    fake = office.fake  # type: ignore[attr-defined]
+    before = len(fake.violations)
+    yield
+    new = fake.violations[before:]
+    assert not new, "Bot API contract violations:\n" + "\n".join(new)

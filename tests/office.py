@@ -11,6 +11,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from tests.botproc import BotProcess
 from tests.citizen import Citizen
 from tests.fakebot import FakeBotAPI
@@ -65,3 +68,18 @@ class Office:
                              "--fields", fields)
             assert added.returncode == 0, added.stderr
             self.person(telegram_id).send("/start")
+
+
+@contextmanager
+def running_office(make_database_url: Callable[[], str], data_dir: Path, **settings: str) -> Iterator[Office]:
+    """A bot process of its own with the staff of this module registered; stopped afterwards."""
+    from tests.conftest import start_bot
+
+    fake, process, url = start_bot(make_database_url, data_dir, **settings)
+    office = Office(fake, process, url, data_dir)
+    try:
+        office.register_staff()
+        yield office
+    finally:
+        process.stop()
+        fake.stop()

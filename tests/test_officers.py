@@ -18,7 +18,7 @@ from storage.models import Case, StaffInvite
 
 from tests.citizen import JPEG, Citizen
 from tests.conftest import start_bot
-from tests.office import CHUNG_THUC_OFFICER, CHUNG_THUC_OFFICER_2, HO_TICH_OFFICER, STAFF_MEMBER, Office
+from tests.office import CHUNG_THUC_OFFICER, CHUNG_THUC_OFFICER_2, HO_TICH_OFFICER, STAFF_MEMBER, Office, running_office
 from tests.walk import CATALOG, file_case, query
 
 CODE = re.compile(r"HS-\d{6}-\d{4}")
@@ -26,21 +26,9 @@ CODE = re.compile(r"HS-\d{6}-\d{4}")
 
 @pytest.fixture(scope="module")
 def office(make_database_url: Callable[[], str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
-    data_dir = tmp_path_factory.mktemp("office")
-    fake, process, url = start_bot(make_database_url, data_dir)
-    office = Office(fake, process, url, data_dir)
-    office.register_staff()
-    yield office
-    process.stop()
-    fake.stop()
+    with running_office(make_database_url, tmp_path_factory.mktemp("office")) as office:
+        yield office
 
-
-@pytest.fixture
-def clean_contract(office: Office) -> Iterator[None]:
-    before = len(office.fake.violations)
-    yield
-    new = office.fake.violations[before:]
-    assert not new, "Bot API contract violations:\n" + "\n".join(new)
 
 
 _citizens = iter(range(20_001, 30_000))

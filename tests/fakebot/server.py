@@ -11,11 +11,14 @@ import copy
 import email.message
 import email.parser
 import email.policy
+import http
 import itertools
 import json
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,6 +35,9 @@ FIRST_UPDATE_ID = 1000
 # Methods that put a message into a chat: Telegram refuses them for users who never
 # started the bot ("Forbidden: bot can't initiate conversation with a user").
 _DELIVERING_METHODS = {"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"}
+# send* methods that put nothing into the chat, so they are exempt from the message rate limits.
+_NOT_A_MESSAGE = {"sendChatAction"}
+_BLOCKED = "Forbidden: bot was blocked by the user"
 _MEDIA_KEYS = ("photo", "document", "video", "audio")
 _CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 _NOT_MODIFIED = (
@@ -53,6 +59,24 @@ class ApiError(Exception):
 class _QueuedUpdate:
     update: dict
     delivered: bool = False
+
+
+@dataclass
+class _Fault:
+    """A pending fail_next / delay_next rule."""
+
+    remaining: int
+    method: str | None  # None: every Bot API method except getUpdates (and file downloads)
+    status: int = 0
+    seconds: float = 0.0
+
+    def matches(self, method: str) -> bool:
+        return method == self.method if self.method is not None else method not in ("getUpdates", "<file>")
+
+
+def _is_delivering(method: str) -> bool:
+    """send*, copy* and forward* methods: they address a chat that must be open to the bot."""
+    return method.startswith("send") or method in _DELIVERING_METHODS
 
 
 @dataclass
@@ -90,6 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
     """Thin HTTP adapter; all logic lives in FakeBotAPI.handle_http."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: with Nagle on, the body waits for the client's delayed
+    # ACK (~40 ms on Linux), capping one keep-alive connection at ~25 requests/s.
+    disable_nagle_algorithm = True
     api: FakeBotAPI  # set on the per-server subclass
 
     def do_GET(self) -> None:
@@ -111,14 +138,32 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep pytest output clean; every request is in FakeBotAPI.requests anyway."""
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog of 5 resets connections when a broadcast opens
+    # dozens of them at once.
+    request_queue_size = 128
+
+
 class FakeBotAPI:
-    """Fake Bot API on http://127.0.0.1:<random port>; see the package docstring for usage."""
+    """Fake Bot API on http://127.0.0.1:<random port>; see the package docstring for usage.
+
+    With `enforce_limits=True` (or after `enforce_limits()`) message-sending calls beyond
+    Telegram's broadcast limits are answered 429 with retry_after and listed in
+    `limit_violations` (not in `violations`: a bot that honours retry_after is correct)."""
+
+    # Telegram's documented broadcast limits (core.telegram.org/bots/faq): about 30 messages
+    # per second overall and about one message per second to the same chat.
+    GLOBAL_LIMIT = 30
+    PER_CHAT_LIMIT = 1
+    LIMIT_WINDOW = 1.0  # seconds, rolling
 
     def __init__(
         self,
         token: str = "123456:TEST-TOKEN",
         spec_path: Path = DEFAULT_SPEC_PATH,
         bot_username: str = "motcua_test_bot",
+        *,
+        enforce_limits: bool = False,
     ) -> None:
         self.token = token
         self.spec = load_spec(Path(spec_path))
@@ -130,10 +175,11 @@ class FakeBotAPI:
             "username": bot_username,
         }
         # Bound (and listening) right away so `url` is known before start(); connections wait in the backlog.
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": self}))
+        self._server = _Server(("127.0.0.1", 0), type("Handler", (_Handler,), {"api": self}))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
+        self.limit_violations: list[str] = []  # 429 answers given while limits are enforced
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -156,6 +202,19 @@ class FakeBotAPI:
         self._callback_answers: list[tuple[int, dict]] = []
         self._files: dict[str, _StoredFile] = {}
         self._paths: dict[str, str] = {}  # file_path -> file_id
+        # Rate limits and fault injection.
+        self._limits_on = enforce_limits
+        self._global_limit = self.GLOBAL_LIMIT
+        self._per_chat_limit = self.PER_CHAT_LIMIT
+        self._window = self.LIMIT_WINDOW
+        self._recent: deque[float] = deque()  # times of sends within the last window, overall
+        self._recent_by_chat: dict[Any, deque[float]] = {}
+        self._penalty_until = 0.0  # a global 429 told the bot to wait until then
+        self._chat_penalty_until: dict[Any, float] = {}
+        self._delivery_log: list[tuple[float, Any, str]] = []
+        self._blocked: set[Any] = set()
+        self._failures: list[_Fault] = []
+        self._delays: list[_Fault] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -258,11 +317,108 @@ class FakeBotAPI:
             self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
             return self._enqueue([update])[0]
 
+    def register_users(self, chat_ids: Iterable[int], *, first_name: str = "Test", language_code: str = "vi") -> None:
+        """Mark users as having started the bot earlier, without queuing any update, so the bot
+        may message them (cheap way to create thousands of subscribers)."""
+        ids = list(chat_ids)
+        bad = [chat_id for chat_id in ids if not isinstance(chat_id, int) or isinstance(chat_id, bool) or chat_id <= 0]
+        if bad:
+            raise ValueError(f"user ids must be positive integers, got {bad[:5]}")
+        with self._cond:
+            for chat_id in ids:
+                self._users.setdefault(
+                    chat_id, {"id": chat_id, "is_bot": False, "first_name": first_name, "language_code": language_code}
+                )
+
+    def block_chat(self, chat_id: int) -> None:
+        """The user blocks the bot: every later send*/copy*/forward* call to the chat gets
+        403 "Forbidden: bot was blocked by the user" (recorded, not a violation)."""
+        with self._cond:
+            if isinstance(chat_id, int) and chat_id > 0:
+                self._users.setdefault(chat_id, {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": "vi"})
+            self._blocked.add(chat_id)
+
+    def unblock_chat(self, chat_id: int) -> None:
+        with self._cond:
+            self._blocked.discard(chat_id)
+
+    # --------------------------------------------------------- limits and faults
+    def enforce_limits(self, on: bool = True, *, per_second: int | None = None, per_chat_per_second: int | None = None) -> None:
+        """Switch Telegram's rate limits on or off (default limits: GLOBAL_LIMIT messages per
+        rolling LIMIT_WINDOW overall, PER_CHAT_LIMIT per chat). Counted: every accepted
+        send*/copy*/forward* call except sendChatAction; an album (sendMediaGroup) or a
+        copyMessages/forwardMessages batch counts as one message. Sends made while the limits
+        were off still count in the rolling window."""
+        with self._cond:
+            self._limits_on = on
+            if per_second is not None:
+                self._global_limit = per_second
+            if per_chat_per_second is not None:
+                self._per_chat_limit = per_chat_per_second
+
+    @property
+    def limits_enforced(self) -> bool:
+        with self._cond:
+            return self._limits_on
+
+    def fail_next(self, count: int, *, status: int = 502, method: str | None = None) -> None:
+        """Answer the next `count` matching requests with a 5xx error, without processing them
+        (method=None: any Bot API method except getUpdates; "<file>" targets file downloads)."""
+        if not 500 <= status <= 599:
+            raise ValueError(f"fail_next injects server errors (5xx), got {status}")
+        if count > 0:
+            with self._cond:
+                self._failures.append(_Fault(count, method, status=status))
+
+    def delay_next(self, count: int, seconds: float, *, method: str | None = None) -> None:
+        """Hold the next `count` matching requests for `seconds` before processing and answering
+        them (to trigger client timeouts). The request is still carried out after the delay even
+        if the client gave up, as a slow Telegram would: a retry then delivers twice."""
+        if count > 0:
+            with self._cond:
+                self._delays.append(_Fault(count, method, seconds=seconds))
+
     # ----------------------------------------------------------------- observing
     def bot_messages(self, chat_id: int) -> list[BotMessage]:
         """Copies of what the bot sent to the chat, in order, edits applied, deleted ones flagged."""
         with self._cond:
             return copy.deepcopy(self._messages.get(chat_id, []))
+
+    def messages_per_chat(self, *, contains: str | None = None) -> dict[int, int]:
+        """Number of bot messages accepted per chat (deleted ones included, an album counts each
+        item), optionally only those whose current text/caption contains `contains`."""
+        with self._cond:
+            if contains is None:
+                return {chat: len(messages) for chat, messages in self._messages.items() if messages}
+            counts = {}
+            for chat, messages in self._messages.items():
+                n = sum(1 for m in messages if m.text is not None and contains in m.text)
+                if n:
+                    counts[chat] = n
+            return counts
+
+    def delivery_log(self) -> list[tuple[float, int, str]]:
+        """(time.monotonic(), chat_id, method) of every accepted send*/copy*/forward* call (except
+        sendChatAction), in order of acceptance: one entry per call, so an album is one entry."""
+        with self._cond:
+            return list(self._delivery_log)
+
+    @property
+    def delivery_count(self) -> int:
+        """len(delivery_log()) without copying it: cheap enough for a wait_until predicate."""
+        with self._cond:
+            return len(self._delivery_log)
+
+    def peak_rate(self, window: float = 1.0) -> int:
+        """Most accepted sends within any `window` seconds (overall), from the delivery log."""
+        with self._cond:
+            times = [entry[0] for entry in self._delivery_log]
+        peak = start = 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window:
+                start += 1
+            peak = max(peak, end - start + 1)
+        return peak
 
     def transcript(self, chat_id: int) -> str:
         """Human-readable conversation of the chat, for assertion messages."""
@@ -358,25 +514,56 @@ class FakeBotAPI:
             if token != self.token:
                 error = ApiError(401, "Unauthorized")
                 return (*self._fail(method, {}, {}, error, f"{method}: wrong bot token {token!r}"), "application/json")
+            with self._cond:
+                delay = self._take_fault(self._delays, "<file>" if is_download else method)
+                failure = self._take_fault(self._failures, "<file>" if is_download else method)
+            if delay is not None:
+                self._pause(delay.seconds)
             if is_download:
-                return self._download(method)
-            return (*self._call(method, split.query, content_type, body), "application/json")
+                return self._download(method, failure)
+            return (*self._call(method, split.query, content_type, body, failure), "application/json")
         finally:
             with self._cond:
                 self._last_request = time.monotonic()
                 self._inflight -= 0 if long_poll else 1
                 self._cond.notify_all()
 
-    def _download(self, file_path: str) -> tuple[int, bytes, str]:
+    def _take_fault(self, rules: list[_Fault], method: str) -> _Fault | None:
+        """Consume one use of the first rule matching `method` (lock held)."""
+        for rule in rules:
+            if rule.matches(method):
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    rules.remove(rule)
+                return rule
+        return None
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep without holding the lock; stop() cuts it short so shutdown never hangs."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not self._stopping:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+
+    def _injected(self, method: str, params: dict, files: dict[str, bytes], status: int) -> tuple[int, bytes]:
+        """A fail_next answer: the request never reached "Telegram", so it is neither validated nor carried out."""
+        return self._fail(method, params, files, ApiError(status, http.HTTPStatus(status).phrase))
+
+    def _download(self, file_path: str, failure: _Fault | None = None) -> tuple[int, bytes, str]:
         with self._cond:
             file_id = self._paths.get(file_path)
             params = {"file_path": file_path}
+            if failure is not None:
+                return (*self._injected("<file>", params, {}, failure.status), "application/json")
             if file_id is None:
                 return (*self._fail("<file>", params, {}, ApiError(404, "Not Found")), "application/json")
             self.requests.append(RecordedRequest("<file>", params, {}, 200))
             return 200, self._files[file_id].content, "application/octet-stream"
 
-    def _call(self, method: str, query: str, content_type: str, body: bytes) -> tuple[int, bytes]:
+    def _call(self, method: str, query: str, content_type: str, body: bytes, failure: _Fault | None = None) -> tuple[int, bytes]:
         params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
         uploads: dict[str, Upload] = {}
         header = email.message.Message()
@@ -398,6 +585,8 @@ class FakeBotAPI:
         except ValueError as exc:
             return self._fail(method, params, {}, ApiError(400, f"Bad Request: {exc}"), f"{method}: {exc}")
         files = {name: upload.data for name, upload in uploads.items()}
+        if failure is not None:
+            return self._injected(method, params, files, failure.status)
         if method not in self.spec.methods:
             error = ApiError(400, f"Bad Request: unknown method {method!r}")  # real Telegram: 404 Not Found
             return self._fail(method, params, files, error, f"{method}: unknown Bot API method")
@@ -408,20 +597,26 @@ class FakeBotAPI:
             return self._fail(method, recorded, files, error, *(f"{method}: {p}" for p in problems))
         with self._cond:
             chat_id = decoded.get("chat_id")
-            if (
-                (method.startswith("send") or method in _DELIVERING_METHODS)
-                and isinstance(chat_id, int)
-                and chat_id > 0
-                and chat_id not in self._users
-            ):
+            delivering = _is_delivering(method)
+            if delivering and isinstance(chat_id, int) and chat_id > 0 and chat_id not in self._users:
                 error = ApiError(403, "Forbidden: bot can't initiate conversation with a user")
                 return self._fail(method, decoded, files, error, f"{method}: chat {chat_id} never wrote to the bot")
+            counted = delivering and method not in _NOT_A_MESSAGE and "chat_id" in decoded
+            now = time.monotonic()
+            if counted:
+                refusal = self._rate_gate(chat_id, now)
+                if refusal is not None:
+                    return self._too_many(method, decoded, files, chat_id, *refusal)
+            if delivering and chat_id in self._blocked:
+                return self._fail(method, decoded, files, ApiError(403, _BLOCKED))
             handler = getattr(self, f"_m_{method}", None)
             try:
                 result = handler(decoded, uploads) if handler else True
             except ApiError as error:
                 return self._fail(method, decoded, files, error)
             self.requests.append(RecordedRequest(method, decoded, files, 200))
+            if counted:
+                self._delivery_log.append((now, chat_id, method))
             # Serialize under the lock: stored messages are mutated by later edits.
             return 200, json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode("utf-8")
 
@@ -432,6 +627,44 @@ class FakeBotAPI:
             self.requests.append(RecordedRequest(method, params, files, error.status, error.description))
         body = {"ok": False, "error_code": error.status, "description": error.description}
         return error.status, json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    def _rate_gate(self, chat_id: Any, now: float) -> tuple[int, str] | None:
+        """Admit one message to `chat_id` at `now`, or return (retry_after, which limit) while
+        the limits are enforced (lock held). Admitted sends are remembered even when off."""
+        cutoff = now - self._window
+        recent = self._recent
+        while recent and recent[0] <= cutoff:
+            recent.popleft()
+        chat_recent = self._recent_by_chat.get(chat_id)
+        if chat_recent is None:
+            chat_recent = self._recent_by_chat[chat_id] = deque()
+        while chat_recent and chat_recent[0] <= cutoff:
+            chat_recent.popleft()
+        if self._limits_on:
+            if now < self._penalty_until:
+                return math.ceil(self._penalty_until - now), "sent before the retry_after of an earlier 429 (overall limit) elapsed"
+            if now < self._chat_penalty_until.get(chat_id, 0.0):
+                wait = math.ceil(self._chat_penalty_until[chat_id] - now)
+                return wait, "sent before the retry_after of an earlier 429 for this chat elapsed"
+            if len(recent) >= self._global_limit:
+                wait = max(1, math.ceil(recent[0] + self._window - now))
+                self._penalty_until = now + wait
+                return wait, f"more than {self._global_limit} messages within {self._window:g}s overall"
+            if len(chat_recent) >= self._per_chat_limit:
+                wait = max(1, math.ceil(chat_recent[0] + self._window - now))
+                self._chat_penalty_until[chat_id] = now + wait
+                return wait, f"more than {self._per_chat_limit} message(s) within {self._window:g}s to the same chat"
+        recent.append(now)
+        chat_recent.append(now)
+        return None
+
+    def _too_many(self, method: str, params: dict, files: dict[str, bytes], chat_id: Any, retry_after: int, reason: str) -> tuple[int, bytes]:
+        """Telegram's flood-control answer; listed in limit_violations, not in violations (lock held)."""
+        description = f"Too Many Requests: retry after {retry_after}"
+        self.limit_violations.append(f"{method} to chat {chat_id}: {reason} (429, retry_after {retry_after})")
+        self.requests.append(RecordedRequest(method, params, files, 429, description))
+        body = {"ok": False, "error_code": 429, "description": description, "parameters": {"retry_after": retry_after}}
+        return 429, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     # ------------------------------------------------------------ method handlers
     # Each runs with self._cond held and gets already validated, decoded parameters.
@@ -603,7 +836,7 @@ class FakeBotAPI:
 
     def _chat(self, chat_id: int) -> dict:
         if chat_id > 0:
-            return {"id": chat_id, "type": "private", "first_name": self._user(chat_id)["first_name"]}
+            return {"id": chat_id, "type": "private", "first_name": self._users.get(chat_id, {}).get("first_name", "Test")}
         return {"id": chat_id, "type": "supergroup" if chat_id < -1_000_000_000_000 else "group", "title": "Test group"}
 
     def _user_message(self, chat_id: int, content: dict) -> dict:
