@@ -18,7 +18,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 PER_CHAT_INTERVAL = 1.05
-WINDOW = 1.05
+WINDOW = 1.1
 
 
 class Pacing(BaseRateLimiter[bool]):

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     digest_time: time = time(7, 30)
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)
-    send_rate: int = Field(default=28, ge=1, le=30)
+    send_rate: int = Field(default=25, ge=1, le=30)
 
     @field_validator("telegram_api_url")
     @classmethod
