@@ -19,7 +19,7 @@ from pathlib import Path
 from storage.db import make_engine, transaction, upgrade
 from storage.models import Subscriber
 from tests.botproc import BotProcess
-from tests.fakebot import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 from tests.office import STAFF_MEMBER, Office
 
 MARKER = "benchmark announcement"

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -101,6 +102,41 @@ def run() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     upgrade(settings.resolved_database_url)
     build_application(settings).run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+SANDBOX_PORT = 8080
+PortOption = Annotated[int, typer.Option("--port", help="port of the sandbox page on 127.0.0.1 (0: any free port)",
+                                         min=0, max=65535)]
+DataDirOption = Annotated[Path | None, typer.Option(
+    "--data-dir", help="keep the sandbox's database and files in this directory (default: a throw-away one)")]
+
+
+@app.command()
+def sandbox(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:
+    """Try the whole bot without Telegram: a local Bot API emulator, the real bot and a web page
+    with a citizen's, an officer's and the office staff's chats (http://127.0.0.1:8080)."""
+    from sandbox.runner import run_sandbox  # noqa: PLC0415 - only this command needs it
+
+    code = run_sandbox(port, data_dir)
+    if code:
+        raise typer.Exit(code=code)
+
+
+@app.command()
+def start(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:
+    """`run` when MOTCUA_TELEGRAM_TOKEN is set (environment or .env); otherwise the local sandbox
+    (the options apply to the sandbox only)."""
+    try:
+        load_settings().require_token()
+    except SettingsError:
+        pass
+    else:
+        run()
+        return
+    where = f"http://127.0.0.1:{port}" if port else "http://127.0.0.1 (a free port)"
+    typer.echo(f"No MOTCUA_TELEGRAM_TOKEN: starting the local sandbox at {where} "
+               "(set the token in .env to use real Telegram).")
+    sandbox(port, data_dir)
 
 
 @procedures_app.command("list")

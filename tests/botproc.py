@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fakebot import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fakebot import BotMessage, FakeBotAPI
+from sandbox.botapi import BotMessage, FakeBotAPI
 
 DATA = Path(__file__).parent / "data"
 JPEG = (DATA / "page.jpg").read_bytes()

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from tests.botproc import BotProcess
 from tests.citizen import Citizen
-from tests.fakebot import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 from tests.pg import PostgresServer, PostgresUnavailable
 
 

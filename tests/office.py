@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from tests.botproc import BotProcess
 from tests.citizen import Citizen
-from tests.fakebot import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 from tests.walk import query
 
 HO_TICH_OFFICER = 501

@@ -14,7 +14,7 @@ from storage.db import make_engine, transaction, upgrade
 from storage.models import Subscriber
 from tests.botproc import BotProcess
 from tests.citizen import Citizen
-from tests.fakebot import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 from tests.office import CHUNG_THUC_OFFICER, CHUNG_THUC_OFFICER_2, HO_TICH_OFFICER, STAFF_MEMBER, Office
 from tests.walk import CATALOG, file_case
 

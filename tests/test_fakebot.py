@@ -1,4 +1,4 @@
-"""Tests of the fake Bot API server itself (tests/fakebot), driven by plain HTTP and by a
+"""Tests of the fake Bot API server itself (sandbox/botapi), driven by plain HTTP and by a
 real python-telegram-bot client, so the harness can be trusted by the bot's e2e tests."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import telegram
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest
 
-from tests.fakebot import FakeBotAPI, parse_html
+from sandbox.botapi import FakeBotAPI, parse_html
 
 USER = 4242
 KEYBOARD = {"inline_keyboard": [[{"text": "Đồng ý", "callback_data": "ok"}, {"text": "Hủy", "callback_data": "cancel"}]]}
@@ -583,3 +583,11 @@ def test_python_telegram_bot_application_polls_end_to_end(api: FakeBotAPI) -> No
     assert edited.text == "Đã chọn proc:ks" and edited.buttons == []
     assert len(api.callback_answers(USER)) == 1
     api.assert_no_violations()
+
+
+def test_the_bundled_spec_is_the_shared_official_one() -> None:
+    """The sandbox ships a copy of api.json for machines without ../shared; it must not drift."""
+    from sandbox.botapi.server import BUNDLED_SPEC_PATH, SHARED_SPEC_PATH
+
+    assert SHARED_SPEC_PATH.exists(), "the tests check requests against ../shared/telegram-bot-api/api.json"
+    assert BUNDLED_SPEC_PATH.read_bytes() == SHARED_SPEC_PATH.read_bytes()

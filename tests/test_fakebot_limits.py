@@ -1,5 +1,5 @@
 """Opt-in Telegram rate limits, blocked users and fault injection of the fake Bot API server
-(tests/fakebot), driven by plain HTTP: the harness of the broadcast tests."""
+(sandbox/botapi), driven by plain HTTP: the harness of the broadcast tests."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakebot import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 
 USERS = range(1001, 1041)  # 40 subscribers who started the bot earlier
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.citizen import JPEG, Citizen
-from tests.fakebot import BotMessage
+from sandbox.botapi import BotMessage
 from tests.office import CHUNG_THUC_OFFICER, STAFF_MEMBER, Office, running_office
 from tests.test_officers import card_for, citizen_sees, file
 from tests.walk import query

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, text
 
 from dialogs.catalog import FieldType, Procedure, load_catalog
 from tests.citizen import JPEG, Citizen
-from tests.fakebot import BotMessage
+from sandbox.botapi import BotMessage
 
 CATALOG = load_catalog()
 

@@ -1,4 +1,4 @@
-"""Throughput of the fake Bot API server: `python -m tests.fakebot.bench [--requests N]
+"""Throughput of the fake Bot API server: `python -m sandbox.botapi.bench [--requests N]
 [--threads T] [--processes P] [--limits]`.
 
 Sends sendMessage (HTML text + inline keyboard, one chat per request, 3,000 registered
@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tests.fakebot import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 
 USERS = 3000
 KEYBOARD = json.dumps({"inline_keyboard": [[{"text": "Xem chi tiết", "callback_data": "ann:42"}]]})

@@ -1,4 +1,4 @@
-"""Fake Telegram Bot API server for end-to-end tests of the motcua bot.
+"""Fake Telegram Bot API server: the emulator of `motcua sandbox` and of the end-to-end tests.
 
 Start it, point the bot at ``server.url`` (python-telegram-bot: ``base_url=f"{url}/bot"``,
 ``base_file_url=f"{url}/file/bot"``), play users with ``send_text`` / ``press`` /
@@ -10,7 +10,11 @@ For broadcasts: ``register_users`` creates subscribers cheaply, ``enforce_limits
 sends beyond Telegram's 30/s overall and 1/s per chat with 429 + retry_after (listed in
 ``limit_violations``), ``block_chat``, ``fail_next`` and ``delay_next`` inject the failures a
 paced outbox must survive, and ``messages_per_chat`` / ``delivery_log`` / ``peak_rate`` check
-the outcome. ``python -m tests.fakebot.bench`` measures the server's throughput.
+the outcome. ``python -m sandbox.botapi.bench`` measures the server's throughput.
+
+For the sandbox page: ``conversation`` (both sides of a private chat, in order), ``file_content``,
+and ``counters`` / ``resume_counters`` (a new server that talks to a kept bot database must not
+reuse update, message or file ids). The spec is ``telegram-bot-api/api.json`` next to this file.
 """
 
 from .models import BotMessage, FakeFile, RecordedRequest

@@ -29,7 +29,11 @@ from .models import BotMessage, FakeFile, RecordedRequest
 from .spec import Upload, load_spec
 from .tg_html import parse_html, utf16_len
 
-DEFAULT_SPEC_PATH = Path(__file__).parents[3] / "shared/telegram-bot-api/api.json"
+BUNDLED_SPEC_PATH = Path(__file__).parent / "telegram-bot-api/api.json"
+# The project's shared copy of the official spec is the reference where it exists (developers and
+# CI have it beside the checkout); the bundled copy lets the sandbox run on a commune's machine.
+SHARED_SPEC_PATH = Path(__file__).resolve().parents[3] / "shared/telegram-bot-api/api.json"
+DEFAULT_SPEC_PATH = SHARED_SPEC_PATH if SHARED_SPEC_PATH.exists() else BUNDLED_SPEC_PATH
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on the cloud Bot API
 FIRST_UPDATE_ID = 1000
 # Methods that put a message into a chat: Telegram refuses them for users who never
@@ -292,14 +296,22 @@ class FakeBotAPI:
             group = str(13_000_000_000_000_000 + next(self._ids))
             return self._queue([{"message": self._user_photo(chat_id, c, None, group)} for c in contents])
 
-    def send_document(self, chat_id: int, content: bytes | FakeFile, *, file_name: str, mime_type: str | None) -> int:
+    def send_document(
+        self, chat_id: int, content: bytes | FakeFile, *, file_name: str, mime_type: str | None, caption: str | None = None
+    ) -> int:
         """The user sends a file; pass a FakeFile from add_file(file_size=...) to fake a big one."""
         with self._cond:
-            stored = self._files[content.file_id] if isinstance(content, FakeFile) else self._store_file(content, "documents", "")
+            if isinstance(content, FakeFile):
+                stored = self._files[content.file_id]
+            else:
+                stored = self._store_file(content, "documents", "", file_name=file_name, mime_type=mime_type)
             document = {**self._file_fields(stored.file), "file_name": file_name}
             if mime_type is not None:
                 document["mime_type"] = mime_type
-            return self._queue([{"message": self._user_message(chat_id, {"document": document})}])[0]
+            fields: dict[str, Any] = {"document": document}
+            if caption is not None:
+                fields["caption"] = caption
+            return self._queue([{"message": self._user_message(chat_id, fields)}])[0]
 
     def push_update(self, update: dict) -> int:
         """Queue a raw update as is; an update_id is assigned only if it has none (a reused id
@@ -377,6 +389,40 @@ class FakeBotAPI:
         if count > 0:
             with self._cond:
                 self._delays.append(_Fault(count, method, seconds=seconds))
+
+    # ------------------------------------------------------------------- sandbox
+    def conversation(self, chat_id: int) -> list[tuple[str, dict]]:
+        """The private chat as its user sees it, oldest first: ("user", Message) for what the
+        user sent and ("bot", Message) for what the bot sent (edits applied, deleted messages
+        left out), as deep copies. One message_id counter serves both sides, so it orders them."""
+        with self._cond:
+            items = [("user", m) for (chat, _), m in self._user_messages.items() if chat == chat_id]
+            items += [("bot", m.raw) for m in self._messages.get(chat_id, []) if not m.deleted]
+            items.sort(key=lambda item: item[1]["message_id"])
+            return copy.deepcopy(items)
+
+    def file_content(self, file_id: str) -> tuple[bytes, str | None, str | None] | None:
+        """(content, file_name, mime_type) of a file the server holds, or None."""
+        with self._cond:
+            stored = self._files.get(file_id)
+            return None if stored is None else (stored.content, stored.file_name, stored.mime_type)
+
+    def counters(self) -> dict[str, int]:
+        """The next update_id, message_id and file/query number, to be given back to
+        `resume_counters` by a later server that talks to the same bot database."""
+        with self._cond:
+            n = next(self._ids)
+            self._ids = itertools.count(n)
+            return {"update_id": self._next_update_id, "message_id": self._next_message_id, "id": n}
+
+    def resume_counters(self, counters: dict[str, int]) -> None:
+        """Continue numbering after `counters` (never going back), so that update ids the bot has
+        already processed, and message and file ids it has stored, are not handed out again."""
+        with self._cond:
+            self._next_update_id = max(self._next_update_id, int(counters.get("update_id", 0)))
+            self._next_message_id = max(self._next_message_id, int(counters.get("message_id", 0)))
+            n = next(self._ids)
+            self._ids = itertools.count(max(n, int(counters.get("id", 0))))
 
     # ----------------------------------------------------------------- observing
     def bot_messages(self, chat_id: int) -> list[BotMessage]:

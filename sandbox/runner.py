@@ -1,0 +1,256 @@
+"""`motcua sandbox`: the whole bot on one computer, without Telegram.
+
+One process tree: this process serves the Bot API emulator (sandbox.botapi, the server the test
+suite checks the bot against) and the page on 127.0.0.1; the real bot runs as a child process
+(`python -m bot run`) pointed at the emulator, with a throw-away SQLite database and data
+directory unless `--data-dir` keeps them. Ctrl+C or SIGTERM stops the bot, then the servers,
+and removes the throw-away directory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+from dialogs.catalog import CatalogError
+from sandbox.botapi import FakeBotAPI
+from sandbox.people import last_processed_update, seed
+from sandbox.web import SandboxWeb
+
+log = logging.getLogger("motcua.sandbox")
+TOKEN = "123456789:SANDBOX-local-emulator"
+BOT_USERNAME = "motcua_sandbox_bot"
+STATE_FILE = "sandbox-state.json"  # the emulator's counters, kept with --data-dir
+LOG_FILE = "bot.log"
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 15.0
+SAVE_EVERY = 5.0
+
+
+class SandboxError(Exception):
+    """The sandbox cannot start; the message is one line for the person who ran it."""
+
+
+class Sandbox:
+    """Start with `start()`, stop with `stop()` (idempotent); `url` is the page's address."""
+
+    def __init__(self, port: int = 8080, data_dir: Path | None = None, *, album_wait_seconds: float = 0.5,
+                 cwd: Path | None = None, settings: Settings | None = None) -> None:
+        self.port = port
+        self.keep = data_dir is not None
+        self.requested_dir = data_dir
+        self.album_wait_seconds = album_wait_seconds
+        self.cwd = cwd or Path.cwd()
+        self.settings = settings
+        self.data_dir: Path | None = None
+        self.api: FakeBotAPI | None = None
+        self.web: SandboxWeb | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self._violations_logged = 0
+        self._saved_at = 0.0
+        self._stopped = False
+
+    # ----------------------------------------------------------------- lifecycle
+    @property
+    def url(self) -> str:
+        assert self.web is not None, "start() first"
+        return self.web.url
+
+    @property
+    def database_url(self) -> str:
+        assert self.data_dir is not None
+        return f"sqlite:///{(self.data_dir / 'motcua.db').resolve()}"
+
+    @property
+    def log_path(self) -> Path:
+        assert self.data_dir is not None
+        return self.data_dir / LOG_FILE
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        settings = self.settings or _settings()
+        if self.requested_dir is not None:
+            self.data_dir = self.requested_dir.expanduser().resolve()
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.data_dir = Path(tempfile.mkdtemp(prefix="motcua-sandbox-"))
+        self.api = FakeBotAPI(token=TOKEN, bot_username=BOT_USERNAME)
+        try:
+            self._resume_counters()
+            seed(self.database_url, settings.procedures_dir, self.api)
+        except CatalogError as exc:
+            raise SandboxError(str(exc)) from None
+        self.api.start()
+        try:
+            self.web = SandboxWeb(self.api, self.port, self.bot_status)
+        except OSError as exc:
+            raise SandboxError(f"cannot serve the page on 127.0.0.1:{self.port} ({exc.strerror or exc}); "
+                               "choose another port with --port") from None
+        self.web.start()
+        self._start_bot()
+
+    def _resume_counters(self) -> None:
+        assert self.api is not None and self.data_dir is not None
+        counters: dict[str, int] = {}
+        state = self.data_dir / STATE_FILE
+        if state.exists():
+            try:
+                counters = {k: int(v) for k, v in json.loads(state.read_text()).items()}
+            except (ValueError, AttributeError, TypeError):
+                log.warning("ignoring unreadable %s", state)
+        if (self.data_dir / "motcua.db").exists():
+            counters["update_id"] = max(counters.get("update_id", 0), last_processed_update(self.database_url) + 1)
+        self.api.resume_counters(counters)
+
+    def _save_counters(self) -> None:
+        if self.keep and self.api is not None and self.data_dir is not None:
+            path = self.data_dir / STATE_FILE
+            path.with_suffix(".tmp").write_text(json.dumps(self.api.counters()))
+            path.with_suffix(".tmp").replace(path)
+        self._saved_at = time.monotonic()
+
+    def _start_bot(self) -> None:
+        assert self.api is not None and self.data_dir is not None
+        env = {
+            **os.environ,
+            "MOTCUA_TELEGRAM_TOKEN": self.api.token,
+            "MOTCUA_TELEGRAM_API_URL": self.api.url,
+            "MOTCUA_DATABASE_URL": self.database_url,
+            "MOTCUA_DATA_DIR": str(self.data_dir),
+            "MOTCUA_BOT_USERNAME": BOT_USERNAME,
+            "MOTCUA_ALBUM_WAIT_SECONDS": str(self.album_wait_seconds),
+            "PYTHONUNBUFFERED": "1",
+        }
+        with self.log_path.open("ab") as output:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=self.cwd, env=env,
+                                            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            preexec_fn=_die_with_parent if _PRCTL is not None else None)
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.api.polls_received == 0:
+            if self.process.poll() is not None:
+                raise SandboxError(f"the bot exited with code {self.process.returncode} before it started; "
+                                   f"its log ({self.log_path}):\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise SandboxError(f"the bot did not start within {START_TIMEOUT:.0f}s; see {self.log_path}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the bot (it confirms its last updates to the emulator), then the servers; remove
+        the throw-away data directory."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.check()
+        self._save_counters()
+        if self.web is not None:
+            self.web.stop()
+        if self.api is not None:
+            self.api.stop()
+        if not self.keep and self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    # ------------------------------------------------------------------ watching
+    def bot_status(self) -> dict[str, Any]:
+        running = self.process is not None and self.process.poll() is None
+        return {"running": running, "log": str(self.log_path) if self.data_dir else None}
+
+    def check(self) -> None:
+        """Log contract violations not logged yet; save the counters now and then."""
+        if self.api is None:
+            return
+        violations = list(self.api.violations)
+        for violation in violations[self._violations_logged:]:
+            log.warning("Bot API contract violation: %s", violation)
+        self._violations_logged = len(violations)
+        if time.monotonic() - self._saved_at > SAVE_EVERY:
+            self._save_counters()
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.data_dir is None or not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _prctl() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl() if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
+_SIGTERM = int(signal.SIGTERM)
+
+
+def _die_with_parent() -> None:
+    """In the forked child (so nothing is imported or allocated here): get SIGTERM when the
+    sandbox process dies without stopping the bot, e.g. killed with SIGKILL (Linux only)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, _SIGTERM)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise SandboxError(str(exc)) from None
+
+
+def run_sandbox(port: int = 8080, data_dir: Path | None = None) -> int:
+    """Run until Ctrl+C or SIGTERM; print one line with the page's address. Returns the exit code."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sandbox = Sandbox(port, data_dir)
+    try:
+        try:
+            sandbox.start()
+        except SandboxError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 2
+        kept = f"data kept in {sandbox.data_dir}" if sandbox.keep else "throw-away data"
+        print(f"Sandbox: open {sandbox.url} in a browser ({kept}; bot log: {sandbox.log_path}; Ctrl+C to stop)",
+              flush=True)
+        while not stop.wait(0.5):
+            sandbox.check()
+            if sandbox.process is not None and sandbox.process.poll() is not None:
+                print(f"Error: the bot stopped (exit code {sandbox.process.returncode}); its log:\n"
+                      f"{sandbox.log_tail()}", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        sandbox.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
