@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from html import escape
 
@@ -89,7 +89,7 @@ class CaseWorkflow:
 
     # ----- reading ---------------------------------------------------------------------------
 
-    def _today(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _today(self, now: datetime) -> date:
         return now.astimezone(self.settings.tz).date()
 
     @staticmethod
@@ -237,7 +237,7 @@ class CaseWorkflow:
         return OfficerReply([Reply(done), self.card(session, case, tr)])
 
     def transition(self, session: Session, case: Case, version: int, target: CaseStatus, *, actor: str,
-                   note: str | None, officer_id: int | None = None, due: object = None) -> bool:
+                   note: str | None, officer_id: int | None = None, due: date | None = None) -> bool:
         """Move the case if it is still at `version` and the move is allowed; False otherwise.
         The update is conditional in the database, so concurrent writers cannot both win."""
         if target not in TRANSITIONS[CaseStatus(case.status)]:
@@ -355,7 +355,7 @@ class CaseWorkflow:
                                 "New appointment date: <b>{date}</b>.").format(
             code=escape(case.code), date=escape(tr.weekday_date(case.due_date))))
 
-    def _due_after_supplement(self, case: Case, rule: ClockRule, working_days: int, now: datetime):  # type: ignore[no-untyped-def]
+    def _due_after_supplement(self, case: Case, rule: ClockRule, working_days: int, now: datetime) -> date:
         """'restart': the time limit counts again from the day the dossier became complete;
         'pause': the days spent waiting for the citizen are added to the old due date."""
         if rule is ClockRule.RESTART or case.waiting_since is None:

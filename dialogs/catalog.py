@@ -7,6 +7,7 @@ mistake in a file must stop start-up with a message that names the file and the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -195,7 +196,7 @@ class Catalog:
         self.procedures = tuple(procedures)
         self._by_id = {p.id: p for p in procedures}
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Procedure]:
         return iter(self.procedures)
 
     def __len__(self) -> int:
