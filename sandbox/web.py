@@ -289,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")  # so the client does not reuse a socket we close
         self.end_headers()
         self.wfile.write(payload)
 
