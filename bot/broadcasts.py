@@ -21,7 +21,7 @@ from bot import outbox
 from bot.staff import Role, active_member
 from dialogs.model import Button, Reply
 from locales import Translator
-from storage.db import claim_update, transaction
+from storage.db import claim_update, row_id, transaction
 from storage.models import Broadcast, OutboxMessage, Subscriber
 
 PREFIX = "b."
@@ -121,12 +121,13 @@ class Broadcasts:
     def decide(self, update_id: int, telegram_id: int, data: str) -> tuple[str, Broadcast] | None:
         """A tap on "send" or "cancel" under a preview; None when it is stale, repeated or not allowed."""
         parts = data.removeprefix(PREFIX).split(".")
-        if len(parts) != 2 or not parts[0].isdigit() or parts[1] not in ("send", "cancel"):
+        broadcast_id = row_id(parts[0]) if len(parts) == 2 else None
+        if broadcast_id is None or parts[1] not in ("send", "cancel"):
             return None
         with transaction(self.db) as session:
             if not claim_update(session, update_id) or not self._may_announce(session, telegram_id):
                 return None
-            broadcast = session.get(Broadcast, int(parts[0]))
+            broadcast = session.get(Broadcast, broadcast_id)
             if broadcast is None or broadcast.author_id != telegram_id:
                 return None
             if parts[1] == "cancel" and broadcast.status in (COMPOSING, DRAFT):

@@ -40,7 +40,7 @@ from dialogs.prompts import NOTICE_VERSION, restart_buttons
 from dialogs.steps import SUPPLEMENT_PREFIX
 from dialogs.receipt import receipt
 from locales import DEFAULT_LANGUAGE, LANGUAGES, get_translator
-from storage.db import claim_update, transaction
+from storage.db import claim_update, row_id, transaction
 from storage.files import FileStore
 from storage.models import Case, CaseDocument, CaseEvent, ChatSession, Consent
 
@@ -219,8 +219,8 @@ class Conversations:
     def _start_supplement(self, session: Session, chat_id: int, state: DialogState | None, inp: Input,
                           ctx: Context) -> Result:
         """The citizen tapped "send the additional documents" under an officer's request."""
-        case_id = (inp.button or "").removeprefix(SUPPLEMENT_PREFIX)
-        case = session.get(Case, int(case_id)) if case_id.isdigit() else None
+        case_id = row_id((inp.button or "").removeprefix(SUPPLEMENT_PREFIX))
+        case = session.get(Case, case_id) if case_id is not None else None
         if case is None or case.chat_id != chat_id or case.status != CaseStatus.NEEDS_MORE:
             reply = Reply(ctx.tr.gettext("This request for more documents is no longer open."), restart_buttons(ctx))
             return Result(state, [reply])

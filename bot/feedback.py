@@ -33,7 +33,7 @@ from bot.case_status import CaseStatus
 from bot.staff import Role, active_member
 from dialogs.model import Button, Reply
 from locales import DEFAULT_LANGUAGE, LANGUAGES, N_, Translator, get_translator
-from storage.db import claim_update, transaction
+from storage.db import claim_update, row_id, transaction
 from storage.models import Case, ChatSession, DeniedAction, Feedback, Rating, StaffMember
 
 RATING_PREFIX = "r."
@@ -144,10 +144,10 @@ def enqueue_rating_request(session: Session, case: Case, *, now: datetime) -> No
 
 def _parse_ids(data: str, prefix: str, parts: int) -> tuple[int, ...] | None:
     pieces = data.removeprefix(prefix).split(".")
-    if not data.startswith(prefix) or len(pieces) != parts \
-            or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in pieces):
+    ids = tuple(row_id(p) for p in pieces)
+    if not data.startswith(prefix) or len(pieces) != parts or None in ids:
         return None
-    return tuple(int(p) for p in pieces)
+    return ids  # type: ignore[return-value]
 
 
 def _is_feedback_staff(member: StaffMember | None) -> bool:

@@ -21,11 +21,11 @@ from dialogs.catalog import Catalog
 from dialogs.model import Button, Reply
 from dialogs.steps import MENU_PREFIX, SUPPLEMENT_PREFIX
 from locales import N_, Translator, get_translator
+from storage.db import MAX_ROW_ID
 from storage.models import Case, CaseEvent
 
 CASE_PREFIX = "k."
 MAX_LISTED = 10
-MAX_ID = 2**31 - 1  # the column is a 32-bit integer; a forged larger id must not reach the database
 
 NOTE_LABELS = {
     CaseStatus.REFUSED: N_("Reason:"),
@@ -57,10 +57,11 @@ class CaseLookup:
                 return self._not_found(session, chat_id, tr, code)
             return self._card(session, case, tr)
 
-    def show_by_id(self, chat_id: int, case_id: int, language: str) -> Reply:
+    def show_by_id(self, chat_id: int, case_id: int | None, language: str) -> Reply:
+        """`case_id` is None for a payload that is not a valid id: answered like another chat's case."""
         tr = get_translator(language)
         with Session(self.db) as session:
-            case = session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
+            case = session.get(Case, case_id) if case_id is not None and 0 < case_id <= MAX_ROW_ID else None
             if case is None or case.chat_id != chat_id:
                 return self._not_found(session, chat_id, tr, None)
             return self._card(session, case, tr)

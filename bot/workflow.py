@@ -28,7 +28,7 @@ from bot.workdays import WorkCalendar, due_date
 from dialogs.catalog import Catalog, ClockRule
 from dialogs.model import Button, DialogState, Reply
 from locales import DEFAULT_LANGUAGE, N_, Translator, get_translator
-from storage.db import claim_update, transaction
+from storage.db import claim_update, row_id, transaction
 from storage.models import Case, CaseDocument, CaseEvent, ChatSession, DeniedAction, OfficerPrompt, StaffMember
 
 OFFICER_PREFIX = "o."
@@ -104,9 +104,9 @@ class CaseWorkflow:
                      for i in range(0, len(actions), 2))
 
     def card(self, session: Session, case: Case, tr: Translator, *, heading: str | None = None,
-             with_history: bool = False) -> Reply:
-        documents = list(session.exec(select(CaseDocument).where(CaseDocument.case_id == case.id)
-                                      .order_by(CaseDocument.id)).all())
+             with_history: bool = False, documents: list[CaseDocument] | None = None) -> Reply:
+        if documents is None:
+            documents = self._documents(session, case)
         text = case_card(case, self.catalog.get(case.procedure_id), documents, tr, self._today(self.clock()),
                          heading=heading)
         if with_history:
@@ -114,6 +114,11 @@ class CaseWorkflow:
                                        .order_by(CaseEvent.id)).all())
             text += "\n\n" + history(events, self._staff_names(session), tr, self.settings.tz)
         return Reply(text, self.buttons(case, tr))
+
+    @staticmethod
+    def _documents(session: Session, case: Case) -> list[CaseDocument]:
+        return list(session.exec(select(CaseDocument).where(CaseDocument.case_id == case.id)
+                                 .order_by(CaseDocument.id)).all())
 
     @staticmethod
     def _staff_names(session: Session) -> dict[int, StaffMember]:
@@ -127,12 +132,10 @@ class CaseWorkflow:
         recipients = [(m.telegram_id, self.language_of(session, m.telegram_id))
                       for m in officers_for_field(session, case.field_id)]
         recipients += [(chat, DEFAULT_LANGUAGE) for chat in self.settings.chats_for_field(case.field_id)]
-        documents = list(session.exec(select(CaseDocument).where(CaseDocument.case_id == case.id)
-                                      .order_by(CaseDocument.id)).all())
-        if resubmitted:
-            documents = [d for d in documents if d.document_id.startswith("bo-sung")]
-        photos = [d.telegram_file_id for d in documents if d.telegram_kind == "photo"]
-        files = [d.telegram_file_id for d in documents if d.telegram_kind != "photo"]
+        documents = self._documents(session, case)
+        sent = [d for d in documents if d.document_id.startswith("bo-sung")] if resubmitted else documents
+        photos = [d.telegram_file_id for d in sent if d.telegram_kind == "photo"]
+        files = [d.telegram_file_id for d in sent if d.telegram_kind != "photo"]
         now = self.clock()
         for chat_id, language in recipients:
             tr = get_translator(language)
@@ -142,8 +145,8 @@ class CaseWorkflow:
                 outbox.enqueue(session, chat_id, outbox.album_payload(photos), now=now)
             for file_id in files:
                 outbox.enqueue(session, chat_id, outbox.document_payload(file_id), now=now)
-            outbox.enqueue(session, chat_id, outbox.text_payload(self.card(session, case, tr, heading=heading)),
-                           now=now)
+            card = self.card(session, case, tr, heading=heading, documents=documents)
+            outbox.enqueue(session, chat_id, outbox.text_payload(card), now=now)
 
     def _notify_citizen(self, session: Session, case: Case, note: str | None, result: tuple[str, str] | None) -> None:
         tr = get_translator(case.language)
@@ -274,12 +277,12 @@ class CaseWorkflow:
     @staticmethod
     def _parse(data: str) -> tuple[int, int, Action] | None:
         parts = data.removeprefix(OFFICER_PREFIX).split(".")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        if len(parts) != 3 or parts[2] not in Action.__members__.values():
             return None
-        try:
-            return int(parts[0]), int(parts[1]), Action(parts[2])
-        except ValueError:
+        case_id, version = row_id(parts[0]), row_id(parts[1])
+        if case_id is None or version is None:
             return None
+        return case_id, version, Action(parts[2])
 
     def _deny(self, session: Session, telegram_id: int, data: str, reason: str) -> None:
         session.add(DeniedAction(telegram_id=telegram_id, data=data[:200], reason=reason, at=self.clock()))

@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes
 
 from bot.lookup import CASE_PREFIX, CaseLookup
 from handlers.render import send_replies
+from storage.db import row_id
 
 LOOKUP = "lookup"
 
@@ -59,8 +60,7 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if query is None or chat is None:
         return
     await query.answer()
-    raw = (query.data or "").removeprefix(CASE_PREFIX)
-    case_id = int(raw) if raw.isascii() and raw.isdigit() else 0
+    case_id = row_id((query.data or "").removeprefix(CASE_PREFIX))
     reply = _lookup(context).show_by_id(chat.id, case_id, _language(context, chat.id))
     await send_replies(context.bot, chat.id, [reply])
 

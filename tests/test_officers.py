@@ -293,3 +293,17 @@ def test_a_field_group_chat_gets_new_cases(make_database_url: Callable[[], str],
     finally:
         process.stop()
         fake.stop()
+
+
+@pytest.mark.parametrize("payload", ["o.99999999999999999999.1.accept", "s.99999999999999999999",
+                                     "k.99999999999999999999", "b.99999999999999999999.send",
+                                     "r.99999999999999999999.3"])
+def test_ids_too_large_for_the_database_are_refused_quietly(office: Office, citizen: Citizen, payload: str) -> None:
+    """A forged id beyond a 32-bit column must be answered, not crash on PostgreSQL."""
+    citizen.send("/start")
+    before = len(citizen.messages) + len(office.fake.callback_answers(citizen.chat_id))
+    office.fake.press(citizen.chat_id, payload, message_id=citizen.last.message_id)
+    office.fake.wait_until(lambda: len(citizen.messages) + len(office.fake.callback_answers(citizen.chat_id)) > before,
+                           message=office.fake.transcript(citizen.chat_id))
+    office.fake.wait_idle()
+    assert not any("gặp lỗi" in (m.text or "") for m in citizen.messages), office.fake.transcript(citizen.chat_id)
