@@ -135,7 +135,7 @@ class ProcedureField(_Strict):
 
 
 class ClockRule(StrEnum):
-    """What a request for more documents does to the due date once the citizen answers it."""
+    """What a request for a supplement does to the due date once the citizen sends it."""
 
     RESTART = "restart"
     PAUSE = "pause"
@@ -144,7 +144,7 @@ class ClockRule(StrEnum):
 class Processing(_Strict):
     working_days: Annotated[int, Field(ge=0, le=90)]
     note: Text | None = None
-    on_more_documents: ClockRule = ClockRule.RESTART
+    on_supplement: ClockRule = ClockRule.RESTART
     uncertain: str | None = None
 
 

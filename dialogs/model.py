@@ -1,23 +1,27 @@
-"""What goes into and comes out of the dialog engine: plain data, no Telegram types.
+"""What goes into the dialog engine and what it decides: plain data, no channel types.
 
-Another channel (a Zalo Official Account, a web form) reuses the engine by producing `Input`
-and rendering `Reply`; the state is JSON so the database keeps it between updates.
+Every channel (Telegram, a Zalo Official Account) produces the same `Input` and renders the
+same `Reply` (see `dialogs.output`); the state is JSON so the database keeps it between updates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from dialogs.output import Press, Reply
 from locales import Translator
 
 
 @dataclass(frozen=True)
 class IncomingFile:
     """A photo or document as the channel announced it, plus where the handler stored it.
+
+    `file_id` means something only to the channel that sent it (Telegram's file id, a Zalo URL).
 
     `sha256` is set only when the handler downloaded the bytes; `problem` carries a message id
     when the download or the content check failed, so the engine can say why and ask again.
@@ -27,6 +31,7 @@ class IncomingFile:
     file_id: str
     file_unique_id: str
     size: int | None
+    channel: str = "telegram"
     mime_type: str | None = None
     file_name: str | None = None
     sha256: str | None = None
@@ -36,44 +41,23 @@ class IncomingFile:
 
 @dataclass(frozen=True)
 class Input:
-    """One thing the person did. `update_id` is unique and increasing; a new dialog takes it as its id."""
+    """One thing the person did: typed text, a button pressed (already decoded), files or a
+    command. `update_id` is unique and increasing; a new dialog takes it as its id."""
 
     update_id: int
     text: str | None = None
-    button: str | None = None
+    press: Press | None = None
     files: tuple[IncomingFile, ...] = ()
     command: str | None = None
     command_args: str = ""
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A message to show: HTML-formatted text (dynamic parts escaped) and rows of buttons.
-
-    `notes` are warnings about the person's last input, shown above the text; they are kept
-    apart so that the replies to several photos of one album can be merged into one message.
-    """
-
-    text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    notes: tuple[str, ...] = ()
-    image: bytes | None = None
-    image_caption: str = ""
-
-    @property
-    def full_text(self) -> str:
-        return "\n".join(self.notes) + "\n\n" + self.text if self.notes else self.text
+    unknown_button: bool = False
+    """A button payload this bot did not make (forged, corrupted, or from an old version)."""
 
 
 class StoredFile(BaseModel):
-    """A file the dialog holds; `kind` says how Telegram knows it, because a photo's file_id can
-    only be sent back as a photo and a document's as a document."""
+    """A file the dialog holds, in the file store under `sha256`; `file_id` is the id `channel`
+    knows it by, and `kind` says how, because a Telegram photo's file id can only be sent back
+    as a photo."""
 
     kind: Literal["photo", "document"] = "document"
     sha256: str
@@ -81,6 +65,12 @@ class StoredFile(BaseModel):
     size: int
     file_id: str
     file_unique_id: str
+    channel: str = "telegram"
+
+    @property
+    def telegram_file_id(self) -> str:
+        """The id to send it again on Telegram without uploading it, or '' for a file sent elsewhere."""
+        return self.file_id if self.channel == "telegram" else ""
 
 
 class DialogState(BaseModel):
@@ -114,7 +104,8 @@ class Context:
     max_file_bytes: int
     retention_months: int
     same_day_cutoff: str
-    bot_username: str | None = None
+    home: Callable[[DialogState | None], Reply]
+    """The assistant's home screen; the dialog shows it but does not know what is on it."""
 
 
 @dataclass(frozen=True)
@@ -139,13 +130,13 @@ class Discard:
 
 
 @dataclass(frozen=True)
-class Resubmit:
+class SubmitSupplement:
     """The citizen answered every item an officer asked for: attach them to the case."""
 
     state: DialogState
 
 
-Effect = ConsentGiven | SubmitCase | Discard | Resubmit
+Effect = ConsentGiven | SubmitCase | Discard | SubmitSupplement
 
 
 @dataclass

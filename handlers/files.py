@@ -1,21 +1,20 @@
-"""Download a message's files (getFile) before the dialog sees them, and check what they really are.
+"""Download a message's files before the dialog sees them, and check what they really are.
 
 Only files the current question asks for, and that pass the engine's size and type checks on
-what Telegram announced, are downloaded; the bytes are then checked again, because a file named
-"scan.pdf" may be anything.
+what the channel announced, are downloaded; the bytes are then checked again, because a file
+named "scan.pdf" may be anything.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 
-from telegram import Bot
-from telegram.error import TelegramError
-
 from dialogs.catalog import Document
-from dialogs.engine import Engine
+from dialogs.uploads import file_problem
 from dialogs.model import Context, IncomingFile
+from handlers.desk import Channel, FetchFailed
 from locales import N_
 from storage.files import FileStore
 
@@ -29,20 +28,20 @@ def content_matches(file: IncomingFile, content: bytes) -> bool:
     return content.startswith(SIGNATURES.get(declared, (b"",)))
 
 
-async def fetch(bot: Bot, file: IncomingFile, document: Document, store: FileStore, ctx: Context) -> IncomingFile:
-    if Engine.file_problem(file, document, ctx) is not None:
+async def fetch(channel: Channel, file: IncomingFile, document: Document, store: FileStore,
+                ctx: Context) -> IncomingFile:
+    if file_problem(file, document, ctx) is not None:
         return file
     try:
-        telegram_file = await bot.get_file(file.file_id)
-        if telegram_file.file_size is not None and telegram_file.file_size > ctx.max_file_bytes:
-            return replace(file, size=telegram_file.file_size)
-        content = bytes(await telegram_file.download_as_bytearray())
-    except TelegramError as exc:
-        log.warning("download of %s failed: %s", file.file_unique_id, exc)
+        content = await channel.fetch(file)
+    except FetchFailed as failure:
+        if failure.size is not None:
+            return replace(file, size=failure.size)
+        log.warning("download of %s failed: %s", file.file_unique_id, failure)
         return replace(file, problem=N_("I could not download this file. Please send it again."))
     if not content:
         return replace(file, stored_size=0)
     if not content_matches(file, content):
         return replace(file, problem=N_("This file is damaged or is not really a PDF, JPEG or PNG file. "
                                         "Please send it again."))
-    return replace(file, sha256=store.put(content), stored_size=len(content))
+    return replace(file, sha256=await asyncio.to_thread(store.put, content), stored_size=len(content))

@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.staff import Role, add_member
+from bot.staff.members import add_member
+from bot.staff.permissions import Role
 from dialogs.catalog import load_catalog
 from sandbox.botapi import FakeBotAPI
 from storage.db import make_engine, transaction, upgrade

@@ -9,13 +9,10 @@ and removes the throw-away directory.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
-import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,6 +24,7 @@ from typing import Any
 from bot.settings import Settings, SettingsError, load_settings
 from dialogs.catalog import CatalogError
 from sandbox.botapi import FakeBotAPI
+from sandbox.botprocess import BotDidNotStart, BotProcess
 from sandbox.people import last_processed_update, seed
 from sandbox.web import SandboxWeb
 
@@ -36,7 +34,6 @@ BOT_USERNAME = "motcua_sandbox_bot"
 STATE_FILE = "sandbox-state.json"  # the emulator's counters, kept with --data-dir
 LOG_FILE = "bot.log"
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 15.0
 SAVE_EVERY = 5.0
 
 
@@ -58,7 +55,7 @@ class Sandbox:
         self.data_dir: Path | None = None
         self.api: FakeBotAPI | None = None
         self.web: SandboxWeb | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: BotProcess | None = None
         self._violations_logged = 0
         self._saved_at = 0.0
         self._stopped = False
@@ -130,28 +127,12 @@ class Sandbox:
 
     def _start_bot(self) -> None:
         assert self.api is not None and self.data_dir is not None
-        env = {
-            **os.environ,
-            "MOTCUA_TELEGRAM_TOKEN": self.api.token,
-            "MOTCUA_TELEGRAM_API_URL": self.api.url,
-            "MOTCUA_DATABASE_URL": self.database_url,
-            "MOTCUA_DATA_DIR": str(self.data_dir),
-            "MOTCUA_BOT_USERNAME": BOT_USERNAME,
-            "MOTCUA_ALBUM_WAIT_SECONDS": str(self.album_wait_seconds),
-            "PYTHONUNBUFFERED": "1",
-        }
-        with self.log_path.open("ab") as output:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=self.cwd, env=env,
-                                            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            preexec_fn=_die_with_parent if _PRCTL is not None else None)
-        deadline = time.monotonic() + START_TIMEOUT
-        while self.api.polls_received == 0:
-            if self.process.poll() is not None:
-                raise SandboxError(f"the bot exited with code {self.process.returncode} before it started; "
-                                   f"its log ({self.log_path}):\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                raise SandboxError(f"the bot did not start within {START_TIMEOUT:.0f}s; see {self.log_path}")
-            time.sleep(0.05)
+        self.process = BotProcess(self.api, self.database_url, self.data_dir, cwd=self.cwd, die_with_parent=True, own_settings=True,
+                                  bot_username=BOT_USERNAME, album_wait_seconds=str(self.album_wait_seconds))
+        try:
+            self.process.start(timeout=START_TIMEOUT)
+        except BotDidNotStart as exc:
+            raise SandboxError(str(exc)) from None
 
     def stop(self) -> None:
         """Stop the bot (it confirms its last updates to the emulator), then the servers; remove
@@ -159,13 +140,8 @@ class Sandbox:
         if self._stopped:
             return
         self._stopped = True
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        if self.process is not None:
+            self.process.stop()
         self.check()
         self._save_counters()
         if self.web is not None:
@@ -177,7 +153,7 @@ class Sandbox:
 
     # ------------------------------------------------------------------ watching
     def bot_status(self) -> dict[str, Any]:
-        running = self.process is not None and self.process.poll() is None
+        running = self.process is not None and self.process.running
         return {"running": running, "log": str(self.log_path) if self.data_dir else None}
 
     def check(self) -> None:
@@ -195,25 +171,6 @@ class Sandbox:
         if self.data_dir is None or not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _prctl() -> Any:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _prctl() if sys.platform == "linux" else None
-_PR_SET_PDEATHSIG = 1
-_SIGTERM = int(signal.SIGTERM)
-
-
-def _die_with_parent() -> None:
-    """In the forked child (so nothing is imported or allocated here): get SIGTERM when the
-    sandbox process dies without stopping the bot, e.g. killed with SIGKILL (Linux only)."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, _SIGTERM)
 
 
 def _settings() -> Settings:
@@ -245,8 +202,9 @@ def run_sandbox(port: int = 8080, data_dir: Path | None = None) -> int:
               flush=True)
         while not stop.wait(0.5):
             sandbox.check()
-            if sandbox.process is not None and sandbox.process.poll() is not None:
-                print(f"Error: the bot stopped (exit code {sandbox.process.returncode}); its log:\n"
+            if sandbox.process is not None and not sandbox.process.running:
+                assert sandbox.process.process is not None
+                print(f"Error: the bot stopped (exit code {sandbox.process.process.returncode}); its log:\n"
                       f"{sandbox.log_tail()}", file=sys.stderr)
                 return 1
         return 0

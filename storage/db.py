@@ -60,18 +60,6 @@ def transaction(engine: Engine) -> Iterator[Session]:
             yield session
 
 
-MAX_ROW_ID = 2**31 - 1
-
-
-def row_id(text: str) -> int | None:
-    """A database id taken from a button's payload, or None: payloads can be forged, and a
-    number beyond a 32-bit column would make PostgreSQL fail instead of simply finding nothing."""
-    if not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ROW_ID else None
-
-
 def claim_update(session: Session, update_id: int) -> bool:
     """True the first time an update_id is seen; Telegram may deliver an update again after a
     crash, and it must be acted on once. Part of the caller's transaction."""

@@ -165,7 +165,8 @@ class StaffInvite(SQLModel, table=True):
 
 class OutboxMessage(SQLModel, table=True):
     """A message for someone other than the person who caused it, queued in the same transaction
-    as the change it reports, and sent (with retries) by the outbox worker."""
+    as the change it reports (`storage.outbox`), and sent with retries by the outbox worker;
+    `payload` is a channel-neutral `dialogs.output.Reply`."""
 
     __tablename__ = "outbox_messages"
 
@@ -179,7 +180,6 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     last_error: str | None = None
-    dedupe_key: str | None = Field(default=None, unique=True)
     broadcast_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("broadcasts.id"),
                                                                     nullable=True, index=True))
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.botproc import BotProcess
-from tests.citizen import Citizen
+from sandbox.botprocess import BotDidNotStart, BotProcess
+from tests.support.people import Citizen
 from sandbox.botapi import FakeBotAPI
-from tests.pg import PostgresServer, PostgresUnavailable
+from tests.support.pg import PostgresServer, PostgresUnavailable
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,10 +76,10 @@ def start_bot(make_database_url: Callable[[], str], data_dir: Path, **settings: 
     fake = FakeBotAPI()
     fake.start()
     url = make_database_url()
-    process = BotProcess(fake, url, data_dir, **settings)
+    process = BotProcess(fake, url, data_dir, album_wait_seconds="0.7", **settings)
     try:
         process.start()
-    except AssertionError:
+    except BotDidNotStart:
         fake.stop()
         raise
     return fake, process, url

@@ -1,0 +1,17 @@
+"""The `motcua` command: run the bot and look after the desk's data. One module per group."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import broadcasts, cases, jobs, procedures, report, run, staff
+
+app = typer.Typer(help="motcua: chat assistant for a commune's one-stop desk.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+run.register(app)
+app.command("report")(report.report)
+app.add_typer(procedures.app, name="procedures")
+app.add_typer(cases.app, name="cases")
+app.add_typer(staff.app, name="staff")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(broadcasts.app, name="broadcasts")

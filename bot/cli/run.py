@@ -1,0 +1,66 @@
+"""`motcua run`, `motcua sandbox` and `motcua start` (what `./scripts/run` calls)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import catalog, fail, settings
+from bot.settings import SettingsError, load_settings
+from storage.db import upgrade
+
+SANDBOX_PORT = 8080
+PortOption = Annotated[int, typer.Option("--port", help="port of the sandbox page on 127.0.0.1 (0: any free port)",
+                                         min=0, max=65535)]
+DataDirOption = Annotated[Path | None, typer.Option(
+    "--data-dir", help="keep the sandbox's database and files in this directory (default: a throw-away one)")]
+
+
+def run() -> None:
+    """Start the bot (long polling), after applying pending database migrations."""
+    from bot.runtime.app import ALLOWED_UPDATES, build_application  # noqa: PLC0415 - only this command runs the bot
+
+    config = settings()
+    try:
+        config.require_token()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    catalog(config)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    upgrade(config.resolved_database_url)
+    build_application(config).run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+def sandbox(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:
+    """Try the whole bot without Telegram: a local Bot API emulator, the real bot and a web page
+    with a citizen's, an officer's and the office staff's chats (http://127.0.0.1:8080)."""
+    from sandbox.runner import run_sandbox  # noqa: PLC0415 - only this command needs the sandbox
+
+    code = run_sandbox(port, data_dir)
+    if code:
+        raise typer.Exit(code=code)
+
+
+def start(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:
+    """`run` when MOTCUA_TELEGRAM_TOKEN is set (environment or .env); otherwise the local sandbox
+    (the options apply to the sandbox only)."""
+    try:
+        load_settings().require_token()
+    except SettingsError:
+        pass
+    else:
+        run()
+        return
+    where = f"http://127.0.0.1:{port}" if port else "http://127.0.0.1 (a free port)"
+    typer.echo(f"No MOTCUA_TELEGRAM_TOKEN: starting the local sandbox at {where} "
+               "(set the token in .env to use real Telegram).")
+    sandbox(port, data_dir)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (run, sandbox, start):
+        app.command()(command)

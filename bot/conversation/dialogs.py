@@ -1,0 +1,211 @@
+"""Runs one citizen update through the dialog engine inside one unit of work.
+
+Per update: read the chat's dialog state; step the engine; carry out what the step decided
+(record consent, file the case, attach a supplement, forget files); save the new state only if
+nobody else changed it meanwhile (version check). The replies are returned to the handler,
+which sends them after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.announcements.broadcasts import Broadcasts
+from bot.cases.filing import CaseFiling
+from bot.cases.presses import SendSupplement
+from bot.cases.supplement import NO_LONGER_OPEN, Supplements
+from bot.conversation.home import home
+from bot.conversation.language import language_menu, language_set
+from bot.conversation.turns import Turn, Turns
+from bot.settings import Settings
+from dialogs.catalog import Document
+from dialogs.engine import DialogEngine
+from dialogs.model import ConsentGiven, Context, DialogState, Discard, Input, Result, SubmitCase, SubmitSupplement
+from dialogs.output import Reply, Rich
+from dialogs.prompts import NOTICE_VERSION, restart_buttons
+from locales import DEFAULT_LANGUAGE, LANGUAGES, get_translator
+from storage.files import FileStore
+from storage.models import CaseDocument, ChatSession, Consent
+
+RETENTION_MONTHS = 12
+ATTEMPTS = 3
+
+
+class ConcurrentChange(Exception):
+    """Another process saved this chat's state between our read and our write."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    replies: list[Reply]
+    language: str
+
+
+class CitizenDialogs:
+    def __init__(self, turns: Turns, engine: DialogEngine, filing: CaseFiling, supplements: Supplements,
+                 settings: Settings, files: FileStore) -> None:
+        self.turns = turns
+        self.engine = engine
+        self.filing = filing
+        self.supplements = supplements
+        self.settings = settings
+        self.files = files
+        self.bot_username = settings.bot_username
+
+    def context(self, language: str) -> Context:
+        now = self.turns.clock()
+        tr = get_translator(language)
+        return Context(
+            tr=tr,
+            today=now.astimezone(self.settings.tz).date(),
+            now=now,
+            office_name=self.settings.office_name,
+            max_file_bytes=self.settings.max_file_bytes,
+            retention_months=RETENTION_MONTHS,
+            same_day_cutoff=self.settings.same_day_cutoff.strftime("%H:%M"),
+            home=partial(home, catalog=self.engine.catalog, tr=tr, office_name=self.settings.office_name),
+        )
+
+    def peek(self, chat_id: int) -> tuple[str, Document | None]:
+        """The chat's language and the document it is asked for: what a handler needs before
+        deciding whether to download the files of a message."""
+        with Session(self.turns.db) as session:
+            row = session.get(ChatSession, chat_id)
+        language = row.language if row is not None and row.language else DEFAULT_LANGUAGE
+        return language, self.engine.expected_document(self._state(row))
+
+    def handle(self, update_id: int, chat_id: int, inp: Input) -> Handled | None:
+        """None when this update was already handled (the channel delivered it twice)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._handle_once(update_id, chat_id, inp)
+            except ConcurrentChange:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def set_language(self, update_id: int, chat_id: int, language: str) -> Handled | None:
+        """Switch the chat's language, then show where it is again, in that language."""
+        if language not in LANGUAGES:
+            language = DEFAULT_LANGUAGE
+        with self.turns.begin(update_id, chat_id) as turn:
+            if turn is None:
+                return None
+            row = turn.row or ChatSession(chat_id=chat_id)
+            row.language = language
+            row.updated_at = turn.now
+            turn.session.add(row)
+            state = self._state(row)
+        ctx = self.context(language)
+        return Handled([language_set(ctx.tr), self.engine.prompt(state, ctx)], language)
+
+    def language_menu(self, update_id: int, chat_id: int) -> Handled | None:
+        with self.turns.begin(update_id, chat_id) as turn:
+            if turn is None:
+                return None
+            return Handled([language_menu(turn.tr)], turn.language)
+
+    # ----- internals -------------------------------------------------------------------------
+
+    def _handle_once(self, update_id: int, chat_id: int, inp: Input) -> Handled | None:
+        discarded: Discard | None = None
+        with self.turns.begin(update_id, chat_id) as turn:
+            if turn is None:
+                return None
+            session, language = turn.session, turn.language
+            ctx = self.context(language)
+            state = self._state(turn.row)
+            if inp.command == "start":
+                Broadcasts.subscribe_on_start(session, chat_id, ctx.now)
+            if isinstance(inp.press, SendSupplement):
+                result = self._start_supplement(turn, state, inp, inp.press, ctx)
+            else:
+                result = self.engine.step(state, inp, ctx)
+            replies = list(result.replies)
+            effect = result.effect
+            if isinstance(effect, ConsentGiven):
+                self._record_consent(session, chat_id, result, ctx)
+            elif isinstance(effect, SubmitCase):
+                procedure = self.engine.catalog[effect.state.procedure_id or ""]
+                replies.append(self.filing.file(session, chat_id, effect.state, procedure, ctx,
+                                                bot_username=self.bot_username))
+            elif isinstance(effect, SubmitSupplement):
+                replies.append(self.supplements.submit(session, chat_id, effect.state, ctx.tr))
+            elif isinstance(effect, Discard):
+                discarded = effect
+                if effect.forget_chat and state is not None:
+                    session.execute(delete(Consent).where(col(Consent.chat_id) == chat_id,
+                                                          col(Consent.dialog_id) == state.dialog_id))
+            self._save(turn, result.state, forget=isinstance(effect, Discard) and effect.forget_chat)
+        if discarded is not None:
+            self._delete_unreferenced(discarded, result.state)
+        return Handled(replies, language)
+
+    def _state(self, row: ChatSession | None) -> DialogState | None:
+        if row is None or row.dialog is None:
+            return None
+        state = DialogState.model_validate(row.dialog)
+        return state if self.engine.state_is_valid(state) else None
+
+    def _save(self, turn: Turn, state: DialogState | None, *, forget: bool) -> None:
+        session, row, chat_id = turn.session, turn.row, turn.chat_id
+        dialog = state.model_dump(mode="json") if state is not None else None
+        if row is None:
+            if dialog is None:
+                return
+            try:
+                with session.begin_nested():
+                    session.add(ChatSession(chat_id=chat_id, dialog=dialog, version=1, updated_at=turn.now))
+            except IntegrityError as exc:
+                raise ConcurrentChange from exc
+            return
+        if forget and row.language is None:
+            changed = session.execute(delete(ChatSession).where(
+                col(ChatSession.chat_id) == chat_id, col(ChatSession.version) == row.version)).rowcount
+        else:
+            changed = session.execute(update(ChatSession).where(
+                col(ChatSession.chat_id) == chat_id, col(ChatSession.version) == row.version,
+            ).values(dialog=dialog, version=row.version + 1, updated_at=turn.now)).rowcount
+        if changed != 1:
+            raise ConcurrentChange
+
+    @staticmethod
+    def _record_consent(session: Session, chat_id: int, result: Result, ctx: Context) -> None:
+        assert result.state is not None and result.state.procedure_id is not None
+        session.add(Consent(chat_id=chat_id, procedure_id=result.state.procedure_id,
+                            dialog_id=result.state.dialog_id, notice_version=NOTICE_VERSION, given_at=ctx.now))
+
+    def _start_supplement(self, turn: Turn, state: DialogState | None, inp: Input, press: SendSupplement,
+                          ctx: Context) -> Result:
+        """The citizen tapped "send the additional documents" under an officer's request."""
+        request = self.supplements.open_request(turn.session, turn.chat_id, press.case_id)
+        if request is None:
+            return Result(state, [Reply(Rich.plain(ctx.tr.gettext(NO_LONGER_OPEN)), restart_buttons(ctx.tr))])
+        case, items = request
+        result = self.engine.start_supplement(inp.update_id, case.id or 0, case.code, case.procedure_id,
+                                              items or [ctx.tr.gettext("Additional documents")], ctx)
+        if state is not None and state.all_files():
+            result.effect = Discard(tuple(state.all_files()))
+        return result
+
+    def _delete_unreferenced(self, discarded: Discard, kept: DialogState | None) -> None:
+        """Remove files no case and no open dialog refers to; runs after the commit."""
+        still_held = {f.sha256 for f in kept.all_files()} if kept else set()
+        candidates = {f.sha256 for f in discarded.files} - still_held
+        if not candidates:
+            return
+        with Session(self.turns.db) as session:
+            referenced = set(session.exec(select(CaseDocument.sha256).where(
+                col(CaseDocument.sha256).in_(candidates))).all())
+            held_elsewhere = {
+                f["sha256"]
+                for dialog in session.exec(select(ChatSession.dialog).where(col(ChatSession.dialog).is_not(None))).all()
+                for files in (dialog or {}).get("documents", {}).values() for f in files
+            }
+        for sha256 in candidates - referenced - held_elsewhere:
+            self.files.delete(sha256)

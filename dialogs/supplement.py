@@ -1,0 +1,58 @@
+"""The supplement steps: the items an officer asked for, one by one, each answered with pages,
+typed information or both; the last "Done" hands them to the case (`SubmitSupplement`)."""
+
+from __future__ import annotations
+
+from dialogs.model import Context, DialogState, Discard, Result, SubmitSupplement
+from dialogs.navigation import Navigator, supplement_document, supplement_index
+from dialogs.output import Rich
+from dialogs.steps import supplement_step
+from dialogs.uploads import without_document
+from dialogs.validators import InvalidAnswer, parse_text
+from locales import N_
+
+MAX_TYPED = 1000
+
+
+class SupplementSteps:
+    def __init__(self, navigator: Navigator) -> None:
+        self.nav = navigator
+
+    def start(self, dialog_id: int, case_id: int, case_code: str, procedure_id: str, items: list[str],
+              ctx: Context) -> Result:
+        """Ask, one by one, for exactly the items the officer listed."""
+        state = DialogState(dialog_id=dialog_id, step=supplement_step(0), procedure_id=procedure_id,
+                            case_id=case_id, case_code=case_code, items=items)
+        return Result(state, [self.nav.prompt(state, ctx)])
+
+    def text(self, state: DialogState, text: str, ctx: Context) -> Result:
+        try:
+            answer = parse_text(text, max_length=MAX_TYPED)
+        except InvalidAnswer as problem:
+            return self.nav.reprompt(state, ctx, problem.reason, problem.params)
+        key = str(supplement_index(state))
+        previous = state.answers.get(key)
+        answers = {**state.answers, key: f"{previous}\n{answer}" if previous else answer}
+        updated = state.model_copy(update={"answers": answers})
+        noted = Rich.plain("✅ " + ctx.tr.gettext("Noted."))
+        return Result(updated, [self.nav.prompt(updated, ctx).with_notes((noted,))])
+
+    def act(self, state: DialogState, action: str, ctx: Context) -> Result:
+        index = supplement_index(state)
+        document = supplement_document(state)
+        if action in ("done", "skip"):
+            if not state.documents.get(document.id) and str(index) not in state.answers:
+                return self.nav.reprompt(state, ctx, N_("Please send a photo or a file, or type the information, "
+                                                        "for this item before pressing “Done”."))
+            if index + 1 < len(state.items):
+                return self.nav.goto(state, supplement_step(index + 1), ctx)
+            return Result(None, [], SubmitSupplement(state))
+        if action == "back":
+            return self.nav.goto(state, supplement_step(max(index - 1, 0)), ctx)
+        if action == "clear":
+            held = tuple(state.documents.get(document.id, []))
+            cleared = without_document(state, document)
+            updated = cleared.model_copy(update={"answers": {k: v for k, v in cleared.answers.items()
+                                                             if k != str(index)}})
+            return Result(updated, [self.nav.prompt(updated, ctx)], Discard(held) if held else None)
+        return self.nav.reprompt(state, ctx, N_("Sorry, I did not understand that button."))

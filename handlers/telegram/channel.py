@@ -1,0 +1,139 @@
+"""Telegram as a channel: downloading what people send, and sending replies (direct answers and
+outbox messages) as Telegram messages. The pacing (`bot.runtime.pacing`) sits under every call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import Bot, InputFile, InputMediaPhoto, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from dialogs.model import IncomingFile
+from dialogs.output import Attachment, Reply
+from handlers.desk import FetchFailed, Refused, RetryLater, Sent, Transient, Unreachable
+from handlers.telegram.render import html, keyboard, pieces
+from storage.files import FileStore
+
+ALBUM_SIZE = 10
+T = TypeVar("T")
+NETWORK_ATTEMPTS = 3
+
+
+class TelegramChannel:
+    def __init__(self, bot: Bot, store: FileStore, max_file_bytes: int, wake_outbox: Callable[[], None]) -> None:
+        self.bot = bot
+        self.store = store
+        self.max_file_bytes = max_file_bytes
+        self._wake_outbox = wake_outbox
+
+    def wake_outbox(self) -> None:
+        self._wake_outbox()
+
+    async def fetch(self, file: IncomingFile) -> bytes:
+        try:
+            telegram_file = await self.bot.get_file(file.file_id)
+            if telegram_file.file_size is not None and telegram_file.file_size > self.max_file_bytes:
+                raise FetchFailed("larger than the limit", size=telegram_file.file_size)
+            return bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as exc:
+            raise FetchFailed(str(exc)) from exc
+
+    async def send(self, chat_id: int, reply: Reply) -> Sent:
+        try:
+            messages = await self.deliver(chat_id, reply)
+        except Refused as refusal:
+            return Sent(refusal=str(refusal))
+        return Sent(message_id=messages[-1].message_id if messages else None)
+
+    async def reply(self, chat_id: int, replies: list[Reply]) -> None:
+        """Answers to what someone just did: a passing network error is waited out a few times
+        rather than leaving them without an answer."""
+        for reply in replies:
+            await self.deliver(chat_id, reply, attempts=NETWORK_ATTEMPTS)
+
+    async def deliver(self, chat_id: int, reply: Reply, *, bulk: bool = False, attempts: int = 1) -> list[Message]:
+        """Send one reply: its attachments, then its text with the buttons under the last piece.
+        `bulk` (outbox messages) asks the pacing to keep a second between messages to one chat.
+        Telegram's errors come out as the channel-neutral ones of `handlers.desk`."""
+        try:
+            return await self._deliver(chat_id, reply, bulk, attempts)
+        except RetryAfter as exc:
+            delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+            raise RetryLater(str(exc), float(delay)) from exc
+        except Forbidden as exc:
+            raise Unreachable(str(exc)) from exc
+        except BadRequest as exc:
+            raise Refused(exc.message) from exc
+        except TelegramError as exc:
+            raise Transient(str(exc)) from exc
+
+    async def _deliver(self, chat_id: int, reply: Reply, bulk: bool, attempts: int) -> list[Message]:
+        sent: list[Message] = []
+        text = reply.authored_html if reply.authored_html is not None else html(reply.full_text)
+        markup = keyboard(reply.buttons)
+        attachments = list(reply.attachments)
+        if len(attachments) == 1 and not attachments[0].caption and text:
+            return [await _again(attempts, self._attachment, chat_id, attachments[0], text, markup, bulk)]
+        photos = [a for a in attachments if a.kind == "photo"]
+        if len(photos) > 1:
+            for start in range(0, len(photos), ALBUM_SIZE):
+                group = photos[start:start + ALBUM_SIZE]
+                if len(group) == 1:
+                    sent.append(await _again(attempts, self._attachment, chat_id, group[0], html(group[0].caption),
+                                             None, bulk))
+                else:
+                    media = [InputMediaPhoto(await self._file(a)) for a in group]
+                    sent += await _again(attempts, self._album, chat_id, media, bulk)
+            attachments = [a for a in attachments if a.kind != "photo"]
+        for attachment in attachments:
+            sent.append(await _again(attempts, self._attachment, chat_id, attachment, html(attachment.caption),
+                                     None, bulk))
+        texts = [text] if reply.authored_html is not None else [html(part) for part in pieces(reply.full_text)]
+        texts = [t for t in texts if t]
+        for index, part in enumerate(texts):
+            last = index == len(texts) - 1
+            sent.append(await _again(attempts, self._text, chat_id, part, markup if last else None, bulk))
+        return sent
+
+    async def _text(self, chat_id: int, text: str, markup: Any, bulk: bool) -> Message:
+        return await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                           rate_limit_args=bulk)
+
+    async def _album(self, chat_id: int, media: list[InputMediaPhoto], bulk: bool) -> list[Message]:
+        return list(await self.bot.send_media_group(chat_id, media, rate_limit_args=bulk))
+
+    async def _attachment(self, chat_id: int, attachment: Attachment, caption: str, markup: Any,
+                          bulk: bool) -> Message:
+        file = await self._file(attachment)
+        if attachment.kind == "photo":
+            return await self.bot.send_photo(chat_id, file, caption=caption or None, parse_mode=ParseMode.HTML,
+                                             reply_markup=markup, rate_limit_args=bulk)
+        return await self.bot.send_document(chat_id, file, caption=caption or None, parse_mode=ParseMode.HTML,
+                                            reply_markup=markup, rate_limit_args=bulk)
+
+    async def _file(self, attachment: Attachment) -> str | InputFile:
+        """By file id when Telegram has the file; otherwise the bytes, made or stored by the bot."""
+        if attachment.telegram_file_id:
+            return attachment.telegram_file_id
+        content = attachment.data
+        if content is None and attachment.sha256:
+            content = await asyncio.to_thread(self.store.read, attachment.sha256)
+        if content is None:
+            raise ValueError("an attachment needs a Telegram file id, bytes or a stored file")
+        return InputFile(content, filename=attachment.file_name)
+
+
+async def _again(attempts: int, send: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Retry a network failure `attempts` times with a growing pause (flood limits are waited
+    out by the pacing, malformed requests are never retried)."""
+    for attempt in range(attempts):
+        try:
+            return await send(*args)
+        except (TimedOut, NetworkError) as exc:
+            if isinstance(exc, BadRequest) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(2 ** attempt)
+    raise AssertionError("unreachable")

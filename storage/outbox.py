@@ -1,0 +1,35 @@
+"""The outbox's write side: messages for people other than the one whose update is being handled
+(officers told of a new case, a citizen told of a status change, digests, announcements).
+
+A message is written in the same transaction as the change it reports, so it exists exactly
+when the change does; `bot.runtime.outbox_sender` sends it later, through the channel of its
+chat, with retries. Payloads are channel-neutral replies (`dialogs.output.Reply`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from dialogs.output import Reply
+from storage.models import OutboxMessage
+
+CASE_PRIORITY = 0
+"""Case notifications go before everything else, so an announcement never delays them."""
+BULK_PRIORITY = 10
+
+
+def enqueue(session: Session, chat_id: int, reply: Reply, *, now: datetime, priority: int = CASE_PRIORITY) -> None:
+    session.add(OutboxMessage(chat_id=chat_id, payload=reply.to_json(), priority=priority, next_attempt_at=now,
+                              created_at=now))
+
+
+def enqueue_broadcast(session: Session, chat_ids: Iterable[int], reply: Reply, *, broadcast_id: int,
+                      now: datetime) -> int:
+    payload = reply.to_json()
+    rows = [OutboxMessage(chat_id=chat, payload=payload, priority=BULK_PRIORITY, next_attempt_at=now, created_at=now,
+                          broadcast_id=broadcast_id) for chat in chat_ids]
+    session.add_all(rows)
+    return len(rows)

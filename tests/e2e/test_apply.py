@@ -1,0 +1,388 @@
+"""A citizen files a case, end to end through the fake Bot API server and the real bot process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.support.people import JPEG, PDF, Citizen
+from tests.conftest import RunningBot
+from dialogs.catalog import FieldType
+from tests.support.walk import CATALOG, TYPED_ANSWERS, consent, file_case, open_procedure, query
+
+
+def test_start_shows_the_office_and_the_main_menu(citizen: Citizen) -> None:
+    menu = citizen.send("/start")
+    assert "UBND thị trấn Tây Đằng" in menu.text
+    labels = menu.button_labels()
+    assert any("Nộp hồ sơ" in label for label in labels)
+    assert any("Thủ tục" in label for label in labels)
+    assert any("Ngôn ngữ" in label for label in labels)
+
+
+@pytest.mark.parametrize("procedure_id", [p.id for p in CATALOG])
+def test_each_procedure_can_be_filed_to_a_case(bot: RunningBot, citizen: Citizen, procedure_id: str) -> None:
+    procedure = CATALOG[procedure_id]
+    receipt = file_case(citizen, procedure)
+
+    assert "Mã hồ sơ" in receipt.text
+    (case,) = query(bot.database_url, "SELECT * FROM cases WHERE chat_id = :chat", chat=citizen.chat_id)
+    assert case["code"] in receipt.text
+    assert case["procedure_id"] == procedure_id
+    assert case["status"] == "submitted"
+    assert case["applicant_name"] == "Nguyễn Văn An"
+    assert procedure.title.vi in receipt.text
+    due = case["due_date"] if isinstance(case["due_date"], date) else date.fromisoformat(str(case["due_date"]))
+    assert due.strftime("%d/%m/%Y") in receipt.text
+
+    documents = query(bot.database_url, "SELECT * FROM case_documents WHERE case_id = :id", id=case["id"])
+    required = [d for d in procedure.collected_documents if not d.skippable]
+    assert len(documents) == len(required)
+    for document in documents:
+        stored = bot.data_dir / "files" / document["sha256"][:2] / document["sha256"]
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == document["sha256"]
+        assert stored.read_bytes() == JPEG
+    events = query(bot.database_url, "SELECT * FROM case_events WHERE case_id = :id", id=case["id"])
+    assert [e["to_status"] for e in events] == ["submitted"]
+    consents = query(bot.database_url, "SELECT * FROM consents WHERE id = :id", id=case["consent_id"])
+    assert consents and consents[0]["chat_id"] == citizen.chat_id
+
+
+def test_requirements_are_shown_before_anything_is_collected(citizen: Citizen) -> None:
+    procedure = CATALOG["chung-thuc-tu-choi-di-san"]
+    shown = open_procedure(citizen, procedure)
+    assert procedure.title.vi in shown.text
+    assert "Thời hạn giải quyết" in shown.text
+    assert "Lệ phí" in shown.text and "50.000" in shown.text
+    assert "Căn cứ pháp lý" in shown.text and "Bộ luật Dân sự" in shown.text
+    for document in procedure.documents:
+        assert document.name.vi in shown.text
+    same_day = open_procedure(citizen, CATALOG["chung-thuc-ban-sao"])
+    assert "Ngày không hẹn" in same_day.text
+
+
+@pytest.mark.parametrize(("typed", "procedure_id"), [
+    ("dang ky khai sinh", "khai-sinh"),
+    ("giấy khai sinh", "khai-sinh"),
+    ("ket hon", "ket-hon"),
+    ("sao y ban chinh", "chung-thuc-ban-sao"),
+    ("xac nhan doc than", "xac-nhan-tinh-trang-hon-nhan"),
+    ("giay khuyet tat", "xac-nhan-khuyet-tat"),
+    ("Làm giấy KHAI TỬ cho bố", "khai-tu"),
+])
+def test_typing_what_you_want_finds_the_procedure(citizen: Citizen, typed: str, procedure_id: str) -> None:
+    reply = citizen.send(typed)
+    assert f"<b>{CATALOG[procedure_id].title.vi}</b>" in reply.text or reply.text.startswith(CATALOG[procedure_id].title.vi)
+    assert any("Bắt đầu nộp hồ sơ" in label for label in reply.button_labels())
+
+
+def test_an_ambiguous_text_offers_the_best_matches(citizen: Citizen) -> None:
+    reply = citizen.send("xac nhan")
+    labels = reply.button_labels()
+    offered = [p for p in CATALOG if any(p.short_title.vi in label for label in labels)]
+    assert 2 <= len(offered) <= 3
+    assert {"xac-nhan-tinh-trang-hon-nhan", "xac-nhan-khuyet-tat"} <= {p.id for p in offered}
+    chosen = citizen.tap(CATALOG["xac-nhan-khuyet-tat"].short_title.vi)
+    assert CATALOG["xac-nhan-khuyet-tat"].title.vi in chosen.text
+
+
+def test_text_that_matches_nothing_shows_the_whole_list(citizen: Citizen) -> None:
+    reply = citizen.send("toi muon hoi ve thue dat")
+    assert all(p.title.vi in reply.text for p in CATALOG)
+    picked = citizen.send("2")
+    assert list(CATALOG)[1].title.vi in picked.text
+
+
+def test_invalid_answers_are_refused_with_a_reason_and_asked_again(citizen: Citizen) -> None:
+    procedure = CATALOG["khai-sinh"]
+    open_procedure(citizen, procedure)
+    question = consent(citizen)
+    name_question = procedure.applicant_field("full_name").label.vi
+    assert name_question in question.text
+
+    cases = [
+        ("full_name", "An", "nguyễn thị bình"),
+        ("cccd", "12345", "001190012345"),
+        ("phone", "0241234567", "0987654321"),
+        ("address", "x", "Xóm 2, thị trấn Tây Đằng"),
+    ]
+    for field_id, bad, good in cases:
+        label = procedure.applicant_field(field_id).label.vi
+        refused = citizen.send(bad)
+        assert "⚠️" in refused.text, refused.text
+        assert label in refused.text, "the same question must be asked again"
+        accepted = citizen.send(good)
+        assert "⚠️" not in accepted.text
+
+    date_field = next(f for f in procedure.applicant_fields if f.type is FieldType.DATE and f.not_future)
+    while date_field.label.vi not in citizen.last.text:
+        field = next(f for f in procedure.applicant_fields if f.label.vi in citizen.last.text)
+        if field.type is FieldType.CHOICE:
+            citizen.tap(field.options[0].label.vi)
+        else:
+            citizen.send(TYPED_ANSWERS[field.type])
+    refusals = {}
+    for bad in ("31/02/2020", "hôm qua", "1/1/2999"):
+        refused = citizen.send(bad)
+        refusals[bad] = refused.text
+        assert "⚠️" in refused.text and date_field.label.vi in refused.text
+    assert len(set(refusals.values())) == 3, "each kind of mistake gets its own explanation"
+    accepted = citizen.send("05-06-2026")
+    assert "⚠️" not in accepted.text
+
+
+def test_cccd_refusals_name_the_problem(citizen: Citizen) -> None:
+    open_procedure(citizen, CATALOG["ket-hon"])
+    consent(citizen)
+    citizen.send("Trần Văn Cường")
+    texts = [citizen.send(bad).text for bad in ("0010900123", "999090012345", "00109001234a")]
+    assert all("⚠️" in text for text in texts)
+    assert len(set(texts)) == 3
+    assert "⚠️" not in citizen.send("001090012345").text
+
+
+def test_documents_wrong_type_oversized_empty_and_fake_are_refused(bot: RunningBot, citizen: Citizen) -> None:
+    procedure = CATALOG["chung-thuc-ban-sao"]
+    _walk_to_first_document(citizen, procedure)
+    document = procedure.collected_documents[0]
+    refusals = [
+        citizen.document(b"PK\x03\x04 word", "don.docx",
+                         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        citizen.document(b"this is not a pdf", "scan.pdf", "application/pdf"),
+        citizen.document(b"", "empty.pdf", "application/pdf"),
+    ]
+    big = bot.fake.add_file(b"%PDF-1.4 big", file_size=25 * 1024 * 1024)
+    before = len(citizen.messages)
+    bot.fake.send_document(citizen.chat_id, big, file_name="big.pdf", mime_type="application/pdf")
+    bot.fake.wait_for_messages(citizen.chat_id, before + 1)
+    refusals.append(citizen.last)
+    for refusal in refusals:
+        assert "⚠️" in refusal.text
+        assert document.name.vi in refusal.text, "the same document is asked for again"
+    assert "20 MB" in refusals[-1].text
+    assert len({r.text for r in refusals}) == 4
+    text_instead = citizen.send("đây là ảnh")
+    assert "⚠️" in text_instead.text and document.name.vi in text_instead.text
+    not_yet = citizen.tap("Xong")
+    assert "⚠️" in not_yet.text, "a required document cannot be finished without a page"
+    accepted = citizen.document(PDF, "scan.pdf", "application/pdf")
+    assert "⚠️" not in accepted.text and "1 trang" in accepted.text
+    getfile_ids = [r.params.get("file_id") for r in bot.fake.requests if r.method == "getFile"]
+    assert big.file_id not in getfile_ids, "an oversized file is refused without downloading it"
+
+
+def test_an_album_is_taken_together_and_answered_once(bot: RunningBot, citizen: Citizen) -> None:
+    procedure = CATALOG["chung-thuc-ban-sao"]
+    _walk_to_first_document(citizen, procedure)
+    before = len(citizen.messages)
+    reply = citizen.album([JPEG, JPEG[:-10] + b"\xff\xd9" * 5, JPEG])
+    citizen.quiet()
+    assert len(citizen.messages) == before + 1, [m.text for m in citizen.messages[before:]]
+    assert "3 trang" in reply.text
+
+
+def _walk_to_first_document(citizen: Citizen, procedure) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.walk import answer_fields
+
+    open_procedure(citizen, procedure)
+    consent(citizen)
+    answer_fields(citizen, procedure)
+
+
+def test_back_cancel_and_stale_buttons(bot: RunningBot, citizen: Citizen) -> None:
+    procedure = CATALOG["ket-hon"]
+    open_procedure(citizen, procedure)
+    first = consent(citizen)
+    citizen.send("Trần Văn Cường")
+    back = citizen.tap("Quay lại")
+    assert procedure.applicant_fields[0].label.vi in back.text
+    stale = first.callback_data("Quay lại")
+    citizen.send("Trần Văn Dũng")
+    earlier = citizen.press(stale, first.message_id)
+    assert "câu hỏi trước" in earlier.text and procedure.applicant_fields[1].label.vi in earlier.text
+    cancelled = citizen.send("/cancel")
+    assert "Đã hủy" in cancelled.text
+    assert not query(bot.database_url, "SELECT * FROM chat_sessions WHERE chat_id = :c AND dialog IS NOT NULL",
+                     c=citizen.chat_id)
+    ended = citizen.press(stale, first.message_id)
+    assert "kết thúc" in ended.text
+    assert any("Nộp hồ sơ" in label for label in ended.button_labels())
+    assert not query(bot.database_url, "SELECT * FROM cases WHERE chat_id = :c", c=citizen.chat_id)
+
+
+def test_cancel_button_and_typed_cancel(citizen: Citizen) -> None:
+    open_procedure(citizen, CATALOG["khai-tu"])
+    assert "Đã hủy" in citizen.tap("Hủy").text
+    open_procedure(citizen, CATALOG["khai-tu"])
+    consent(citizen)
+    assert "Đã hủy" in citizen.send("huy").text
+
+
+def test_forged_buttons_are_refused_and_the_question_repeated(citizen: Citizen) -> None:
+    procedure = CATALOG["khai-sinh"]
+    open_procedure(citizen, procedure)
+    question = consent(citizen)
+    dialog_id = question.callback_data("Quay lại").split(":")[1]
+    label = procedure.applicant_fields[0].label.vi
+    legacy = ("garbage", f"{dialog_id}.2.o-nam", f"{dialog_id}.2.e99", "m.nothing", f"{dialog_id}.c.khai-sinh")
+    current = (f"step:{dialog_id}:2:o-nam", f"step:{dialog_id}:2:e99", "nav:nothing", f"step:{dialog_id}:c:khai-sinh",
+               "step:x:y", "lang:vi")
+    for forged in legacy + current:
+        reply = citizen.press(forged)
+        assert "⚠️" in reply.text and label in reply.text, (forged, reply.text)
+
+
+def test_summary_lets_the_citizen_change_any_answer(bot: RunningBot, citizen: Citizen) -> None:
+    from tests.support.walk import answer_fields, upload_documents
+
+    procedure = CATALOG["xac-nhan-tinh-trang-hon-nhan"]
+    open_procedure(citizen, procedure)
+    consent(citizen)
+    answer_fields(citizen, procedure)
+    summary = upload_documents(citizen, procedure)
+    assert "0912345678" in summary.text
+    phone_label = procedure.applicant_field("phone").label.vi
+    question = citizen.tap(phone_label[:20])
+    assert phone_label in question.text
+    again = citizen.send("0987 111 222")
+    assert "0987111222" in again.text and "0912345678" not in again.text
+    citizen.tap("Xác nhận nộp", expect=2)
+    (case,) = query(bot.database_url, "SELECT applicant_data FROM cases WHERE chat_id = :c", c=citizen.chat_id)
+    data = case["applicant_data"] if isinstance(case["applicant_data"], dict) else json.loads(case["applicant_data"])
+    assert data["phone"] == "0987111222"
+
+
+def test_declining_consent_stores_nothing(bot: RunningBot, citizen: Citizen) -> None:
+    open_procedure(citizen, CATALOG["khai-sinh"])
+    citizen.tap("Bắt đầu nộp hồ sơ")
+    declined = citizen.tap("Không đồng ý")
+    assert "không lưu" in declined.text
+    for table in ("chat_sessions", "consents", "cases"):
+        assert not query(bot.database_url, f"SELECT * FROM {table} WHERE chat_id = :c", c=citizen.chat_id), table
+
+
+def test_a_repeated_update_is_processed_once(bot: RunningBot, citizen: Citizen) -> None:
+    person = {"id": citizen.chat_id, "is_bot": False, "first_name": "Test"}
+    update = {"update_id": 900_000_000 + citizen.chat_id, "message": {
+        "message_id": 1, "date": int(time.time()), "chat": {"id": citizen.chat_id, "type": "private", "first_name": "Test"},
+        "from": person, "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+    }}
+    bot.fake.push_update(update)
+    bot.fake.wait_for_messages(citizen.chat_id, 1)
+    bot.fake.push_update(update)
+    reply = citizen.send("ket hon")
+    citizen.quiet()
+    assert len(citizen.messages) == 2, [m.text for m in citizen.messages]
+    assert CATALOG["ket-hon"].title.vi in reply.text
+
+
+def test_english(citizen: Citizen) -> None:
+    menu = citizen.send("/language")
+    english = citizen.tap("English", expect=2)
+    assert "Language: English" in citizen.messages[-2].text
+    assert "Welcome" in english.text
+    assert "Apply" in " ".join(english.button_labels())
+    citizen.tap("Apply")
+    procedure = CATALOG["chung-thuc-ban-sao"]
+    requirements = citizen.tap(procedure.short_title.en or procedure.short_title.vi)
+    assert procedure.title.en in requirements.text
+    assert "Processing time" in requirements.text and "Fee" in requirements.text
+    citizen.tap("Start the application")
+    question = citizen.tap("I agree")
+    assert procedure.applicant_fields[0].label.en in question.text
+    refused = citizen.send("x")
+    assert "⚠️" in refused.text and "name" in refused.text.lower()
+    assert menu.text
+
+
+def test_a_killed_bot_continues_the_dialog_after_restart(make_database_url, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import start_bot
+
+    fake, process, database_url = start_bot(make_database_url, tmp_path / "bot")
+    try:
+        citizen = Citizen(fake, 777)
+        procedure = CATALOG["ket-hon"]
+        open_procedure(citizen, procedure)
+        consent(citizen)
+        citizen.send("Trần Văn Cường")
+        citizen.send("001090012345")
+        process.kill()
+        process.start()
+        third = procedure.applicant_fields[2].label.vi
+        reply = citizen.send("0912345678")
+        assert procedure.applicant_fields[3].label.vi in reply.text, reply.text
+        assert third not in reply.text
+        (row,) = query(database_url, "SELECT dialog FROM chat_sessions WHERE chat_id = 777")
+        dialog = row["dialog"] if isinstance(row["dialog"], dict) else json.loads(row["dialog"])
+        assert dialog["answers"]["cccd"] == "001090012345" and dialog["answers"]["phone"] == "0912345678"
+        fake.assert_no_violations()
+    finally:
+        process.stop()
+        fake.stop()
+
+
+def _motcua(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env={**clean, **env}, cwd=env.get("MOTCUA_DATA_DIR"), timeout=60, check=False)
+
+
+def test_cli_lists_cases_as_table_and_json(bot: RunningBot, citizen: Citizen) -> None:
+    receipt = file_case(citizen, CATALOG["trich-luc-ho-tich"])
+    env = {"MOTCUA_DATABASE_URL": bot.database_url, "MOTCUA_DATA_DIR": str(bot.data_dir)}
+    listed = _motcua("cases", "list", "--format", "json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["code"]: row for row in json.loads(listed.stdout)}
+    code = next(code for code in rows if code in receipt.text)
+    row = rows[code]
+    assert row["procedure_id"] == "trich-luc-ho-tich" and row["status"] == "submitted"
+    assert row["applicant_name"] == "Nguyễn Văn An" and row["document_count"] >= 0
+    assert set(row) >= {"code", "procedure_id", "status", "applicant_name", "created_at", "due_date", "document_count"}
+    shown = _motcua("cases", "show", code.lower(), env=env)
+    assert shown.returncode == 0 and code in shown.stdout
+    table = _motcua("cases", "list", env=env)
+    assert table.returncode == 0 and code in table.stdout
+    missing = _motcua("cases", "show", "HS-000000-0000", env=env)
+    assert missing.returncode == 2
+
+
+def test_cli_lists_procedures(tmp_path: Path) -> None:
+    result = _motcua("procedures", "list", "--format", "json", env={"MOTCUA_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    ids = [row["id"] for row in json.loads(result.stdout)]
+    assert sorted(ids) == sorted(p.id for p in CATALOG)
+    assert "khai-sinh" in _motcua("procedures", "list", env={"MOTCUA_DATA_DIR": str(tmp_path)}).stdout
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "MOTCUA_TELEGRAM_TOKEN"),
+    ({"MOTCUA_TELEGRAM_TOKEN": "1:x", "MOTCUA_TIMEZONE": "Mars/Base"}, "MOTCUA_TIMEZONE"),
+    ({"MOTCUA_TELEGRAM_TOKEN": "1:x", "MOTCUA_SAME_DAY_CUTOFF": "late"}, "MOTCUA_SAME_DAY_CUTOFF"),
+    ({"MOTCUA_TELEGRAM_TOKEN": "1:x", "MOTCUA_TELEGRAM_API_URL": "localhost:8081"}, "MOTCUA_TELEGRAM_API_URL"),
+])
+def test_bad_settings_stop_start_up_with_one_line(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    result = _motcua("run", env={"MOTCUA_DATA_DIR": str(tmp_path), **env})
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_malformed_procedure_file_stops_start_up_naming_file_and_field(tmp_path: Path) -> None:
+    procedures = tmp_path / "procedures"
+    procedures.mkdir()
+    source = Path(__file__).parents[2] / "dialogs" / "procedures" / "khai-tu.yaml"
+    (procedures / "khai-tu.yaml").write_text(source.read_text(encoding="utf-8").replace("working_days: 0",
+                                                                                       "working_days: soon"))
+    result = _motcua("run", env={"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_TELEGRAM_TOKEN": "1:x",
+                                 "MOTCUA_PROCEDURES_DIR": str(procedures)})
+    assert result.returncode == 2
+    assert "khai-tu.yaml" in result.stderr and "processing.working_days" in result.stderr

@@ -1,0 +1,431 @@
+"""`motcua sandbox` started as the IT person would (`python -m bot sandbox`), driven through the
+JSON endpoints of its page exactly as the page's script does, plus its HTML sanitizer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dialogs.catalog import FieldType
+from sandbox.botapi import FakeBotAPI, parse_html
+from sandbox.people import CITIZENS, OFFICER, STAFF
+from sandbox.render import entities_to_html, message_json, sanitize_html
+from sandbox.runner import Sandbox
+from sandbox.web import SandboxWeb
+from tests.support.people import JPEG, PDF, PNG
+from tests.support.walk import CATALOG, TYPED_ANSWERS
+
+URL_LINE = re.compile(r"Sandbox: open (http://127\.0\.0\.1:\d+) .*bot log: (\S+); Ctrl\+C")
+POST = {"X-Sandbox": "1"}
+CODE = re.compile(r"HS-\d{6}-\d{4}")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    url: str
+    log: Path
+    output: list[str]
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+
+def start_sandbox(cwd: Path, *args: str, command: str = "sandbox") -> Running:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    process = subprocess.Popen([sys.executable, "-m", "bot", command, "--port", "0", *args], cwd=cwd, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
+    lines: queue.Queue[str | None] = queue.Queue()
+    output: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        match = URL_LINE.search(line)
+        if match:
+            return Running(process, match.group(1), Path(match.group(2)), output)
+    process.kill()
+    raise AssertionError("the sandbox did not print its address:\n" + "".join(output))
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    running = start_sandbox(tmp_path_factory.mktemp("sandbox-cwd"))
+    yield running
+    assert running.stop() == 0, "".join(running.output)
+    assert not running.log.parent.exists(), "the throw-away data directory was left behind"
+
+
+@pytest.fixture(scope="module")
+def page(sandbox: Running) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=sandbox.url, timeout=30) as client:
+        yield client
+
+
+class PageUser:
+    """One panel of the page: what its script sends and what it shows."""
+
+    def __init__(self, page: httpx.Client, user_id: int) -> None:
+        self.page, self.user_id = page, user_id
+
+    def chat(self) -> dict[str, Any]:
+        response = self.page.get(f"/api/chats/{self.user_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.chat()["messages"]
+
+    def bot_messages(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages() if m["from"] == "bot"]
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], what: str, timeout: float = 20) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self.messages()
+            if predicate(messages):
+                return messages
+            if time.monotonic() > deadline:
+                shown = "\n".join(f"  {m['from']}: {m['html'][:120]!r} {labels(m)}" for m in messages)
+                raise AssertionError(f"user {self.user_id}: {what} within {timeout}s; the chat:\n{shown}")
+            time.sleep(0.1)
+
+    def _reply(self, action: Callable[[], httpx.Response], expect: int = 1) -> dict[str, Any]:
+        before = len(self.bot_messages())
+        response = action()
+        assert response.status_code == 200 and response.json()["ok"], response.text
+        self.wait_for(lambda ms: len([m for m in ms if m["from"] == "bot"]) >= before + expect,
+                      f"{expect} new bot message(s)")
+        time.sleep(0.2)  # an answer may come in two messages a moment apart
+        return self.bot_messages()[-1]
+
+    def send(self, text: str, expect: int = 1) -> dict[str, Any]:
+        return self._reply(lambda: self.page.post(f"/api/chats/{self.user_id}/text", json={"text": text},
+                                                  headers=POST), expect)
+
+    def tap(self, label: str, expect: int = 1) -> dict[str, Any]:
+        """Press the button whose label contains `label` on the newest message that has one."""
+        for message in reversed(self.bot_messages()):
+            found = [b for row in message["buttons"] for b in row if label in b["text"]]
+            if found:
+                body = {"message_id": message["id"], "callback_data": found[0]["callback_data"]}
+                return self._reply(lambda: self.page.post(f"/api/chats/{self.user_id}/press", json=body,
+                                                          headers=POST), expect)
+        raise AssertionError(f"no button '{label}' in the chat of {self.user_id}")
+
+    def upload(self, name: str, content: bytes, mime_type: str, expect: int = 1) -> dict[str, Any]:
+        files = {"file0": (name, content, mime_type)}
+        return self._reply(lambda: self.page.post(f"/api/chats/{self.user_id}/files", files=files,
+                                                  headers=POST), expect)
+
+
+def labels(message: dict[str, Any]) -> list[str]:
+    return [button["text"] for row in message["buttons"] for button in row]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return re.sub(r"<[^>]+>", "", message["html"])
+
+
+# ---------------------------------------------------------------------- the page
+def test_page_shows_three_phones_and_loads_only_local_assets(sandbox: Running, page: httpx.Client) -> None:
+    response = page.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    html = response.text
+    for panel in ("chat-citizen", "chat-officer", "chat-staff"):
+        assert f'data-testid="{panel}"' in html
+    for testid in ("user-select", "messages", "text-input", "send", "file-input"):
+        assert html.count(f'data-testid="{testid}"') == 3, testid
+    options = re.findall(r'<option value="(\d+)">([^<]+)</option>', html)
+    assert [int(value) for value, _ in options] == [p.telegram_id for p in (*CITIZENS, OFFICER, STAFF)]
+    assert "Nguyễn Văn An" in html and "Cán bộ Một Cửa" in html
+    references = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert references and all(ref.startswith("/") and not ref.startswith("//") for ref in references), references
+    for asset, kind in (("/static/app.css", "text/css"), ("/static/app.js", "text/javascript")):
+        served = page.get(asset)
+        assert served.status_code == 200 and served.headers["content-type"].startswith(kind)
+        assert "http://" not in served.text and "https://cdn" not in served.text
+
+
+def test_posts_need_the_page_header_and_a_sandbox_user(page: httpx.Client) -> None:
+    assert page.post("/api/chats/1001/text", json={"text": "hi"}).status_code == 403
+    assert page.post("/api/chats/4242/text", json={"text": "hi"}, headers=POST).status_code == 404
+    assert page.get("/api/chats/4242").status_code == 404
+    assert page.post("/api/chats/1001/text", json={"text": "  "}, headers=POST).status_code == 400
+    assert page.post("/api/chats/1001/press", json={"message_id": 999_999, "callback_data": "m.apply"},
+                     headers=POST).status_code == 404
+
+
+# ------------------------------------------------------------------ the citizen
+def test_citizen_files_a_case_with_a_photo_and_the_officer_gets_it(page: httpx.Client) -> None:
+    citizen = PageUser(page, CITIZENS[0].telegram_id)
+    menu = citizen.send("/start")
+    assert "Tây Đằng" in text_of(menu) and "<b>" in menu["html"]
+    assert any("Nộp hồ sơ" in label for label in labels(menu))
+    typed = citizen.messages()[-2]
+    assert typed["from"] == "user" and typed["html"] == "/start"
+
+    procedure = CATALOG["chung-thuc-ban-sao"]
+    listing = citizen.tap("Nộp hồ sơ")
+    assert procedure.short_title is not None and procedure.short_title.vi in " ".join(labels(listing))
+    citizen.tap(procedure.short_title.vi)
+    citizen.tap("Bắt đầu nộp hồ sơ")
+    message = citizen.tap("Tôi đồng ý")
+    for field in procedure.applicant_fields:
+        assert field.label.vi in text_of(message), text_of(message)
+        if field.type is FieldType.CHOICE:
+            message = citizen.tap(field.options[0].label.vi)
+        elif field.type is FieldType.NUMBER:
+            message = citizen.send(str(field.min if field.min is not None else 1))
+        else:
+            message = citizen.send(TYPED_ANSWERS[field.type])
+    (document,) = procedure.collected_documents
+    assert document.name.vi in text_of(message)
+
+    accepted = citizen.upload("trang-1.jpg", JPEG, "image/jpeg")
+    assert "Xong" in " ".join(labels(accepted)), text_of(accepted)
+    sent_photo = next(m for m in reversed(citizen.messages()) if m["from"] == "user" and m["photo"])
+    served = page.get(sent_photo["photo"])
+    assert served.status_code == 200 and served.content == JPEG and served.headers["content-type"] == "image/jpeg"
+
+    summary = citizen.tap("Xong")
+    assert "kiểm tra" in text_of(summary)
+    receipt = citizen.tap("Xác nhận nộp", expect=2)
+    code = CODE.search(text_of(receipt))
+    assert code, text_of(receipt)
+    qr = next(m for m in reversed(citizen.messages()) if m["from"] == "bot" and m["photo"])
+    image = page.get(qr["photo"])
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+
+    officer = PageUser(page, OFFICER.telegram_id)
+    officer.wait_for(lambda ms: any(code.group(0) in text_of(m) and m["buttons"] for m in ms),
+                     f"the case card of {code.group(0)}")
+    assert any(m["photo"] for m in officer.messages()), "the officer gets the citizen's photo"
+
+
+def test_a_document_is_sent_with_its_name_and_type(page: httpx.Client) -> None:
+    citizen = PageUser(page, CITIZENS[1].telegram_id)
+    citizen.upload("giấy tờ.pdf", PDF, "application/pdf")
+    sent = next(m for m in reversed(citizen.messages()) if m["from"] == "user" and m["document"])
+    assert sent["document"]["name"] == "giấy tờ.pdf" and sent["document"]["mime_type"] == "application/pdf"
+    served = page.get(sent["document"]["url"])
+    assert served.status_code == 200 and served.content == PDF
+    assert served.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''gi%E1%BA%A5y%20t%E1%BB%9D.pdf" in served.headers["content-disposition"]
+
+
+def test_an_uploaded_html_file_is_only_ever_downloaded(page: httpx.Client) -> None:
+    citizen = PageUser(page, CITIZENS[1].telegram_id)
+    citizen.upload("x.html", b"<script>alert(1)</script>", "text/html")
+    sent = next(m for m in reversed(citizen.messages()) if m["from"] == "user" and m["document"])
+    served = page.get(sent["document"]["url"])
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"].startswith("attachment")
+
+
+def test_typed_markup_is_shown_as_text(page: httpx.Client) -> None:
+    citizen = PageUser(page, CITIZENS[1].telegram_id)
+    citizen.send("<script>alert('x')</script> & <b>")
+    mine = [m for m in citizen.messages() if m["from"] == "user" and "script" in m["html"]]
+    assert mine[-1]["html"] == "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &lt;b&gt;"
+
+
+# ------------------------------------------------------------- officer and staff
+def test_the_officer_panel_user_is_an_officer(page: httpx.Client) -> None:
+    answer = PageUser(page, OFFICER.telegram_id).send("/hoso")
+    assert "dành cho cán bộ" not in text_of(answer)
+    refused = PageUser(page, CITIZENS[1].telegram_id).send("/hoso")
+    assert "dành cho cán bộ" in text_of(refused)
+
+
+def test_the_staff_panel_user_may_announce(page: httpx.Client) -> None:
+    prompt = PageUser(page, STAFF.telegram_id).send("/thongbao")
+    assert "dành cho cán bộ" not in text_of(prompt).lower(), text_of(prompt)
+    assert page.get(f"/api/chats/{STAFF.telegram_id}").json()["violations"] == []
+
+
+# ------------------------------------------------------------------ start and keep
+def test_start_without_a_token_runs_the_sandbox(tmp_path: Path) -> None:
+    running = start_sandbox(tmp_path, command="start")
+    try:
+        assert running.output[0].startswith("No MOTCUA_TELEGRAM_TOKEN: starting the local sandbox")
+        assert "set the token in .env to use real Telegram" in running.output[0]
+        assert httpx.get(running.url + "/").status_code == 200
+    finally:
+        assert running.stop() == 0
+
+
+def test_a_kept_data_dir_goes_on_after_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "kept"
+    for round_ in range(2):
+        running = start_sandbox(tmp_path, "--data-dir", str(data))
+        try:
+            with httpx.Client(base_url=running.url, timeout=30) as page:
+                menu = PageUser(page, CITIZENS[0].telegram_id).send("/start")
+                assert "Nộp hồ sơ" in " ".join(labels(menu)), f"round {round_}"
+        finally:
+            assert running.stop() == 0
+        assert (data / "motcua.db").exists() and (data / "sandbox-state.json").exists()
+
+
+# ---------------------------------------------------------------------- rendering
+def test_sanitizer_keeps_telegram_tags_and_escapes_the_rest() -> None:
+    dirty = ('<b>đậm</b> <script>alert(1)</script><img src=x onerror=alert(1)>'
+             '<a href="javascript:alert(1)">x</a><a href="https://dichvucong.gov.vn" onclick="f()">dvc</a>'
+             '<span class="tg-spoiler">bí mật</span><span style="x">y</span></i><u>open')
+    clean = sanitize_html(dirty)
+    assert "<script" not in clean and "<img" not in clean and "onclick" not in clean
+    assert not re.search(r"<a [^>]*javascript", clean)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in clean
+    assert "<b>đậm</b>" in clean
+    assert '<a href="https://dichvucong.gov.vn" target="_blank" rel="noopener noreferrer">dvc</a>' in clean
+    assert '&lt;a href="javascript:alert(1)"&gt;x&lt;/a&gt;' in clean
+    assert '<span class="tg-spoiler">bí mật</span>' in clean
+    assert "&lt;span style=\"x\"&gt;y&lt;/span&gt;" in clean
+    assert "&lt;/i&gt;" in clean and clean.endswith("<u>open</u>")
+
+
+def test_bot_html_round_trips_through_entities() -> None:
+    source = ('<b>Hồ sơ <i>HS-261127-0001</i></b> 😀 &lt;script&gt; '
+              '<a href="https://t.me/x?start=c_1&amp;y=2">mở</a>\n<pre>a &lt; b</pre><blockquote>trích</blockquote>')
+    text, entities = parse_html(source)
+    assert sanitize_html(entities_to_html(text, entities)) == (
+        '<b>Hồ sơ <i>HS-261127-0001</i></b> 😀 &lt;script&gt; '
+        '<a href="https://t.me/x?start=c_1&amp;y=2" target="_blank" rel="noopener noreferrer">mở</a>\n'
+        '<pre>a &lt; b</pre><blockquote>trích</blockquote>')
+
+
+def test_overlapping_entities_are_nested() -> None:
+    html = entities_to_html("abcdef", [{"type": "bold", "offset": 0, "length": 4},
+                                       {"type": "italic", "offset": 2, "length": 4}])
+    assert html == "<b>ab<i>cd</i></b><i>ef</i>"
+
+
+def test_message_json_of_a_bot_message() -> None:
+    text, entities = "Xin chào <script>", [{"type": "bold", "offset": 0, "length": 8}]
+    message = {"message_id": 7, "text": text, "entities": entities, "edit_date": 1,
+               "reply_markup": {"inline_keyboard": [[{"text": "Đồng ý", "callback_data": "ok"}]]}}
+    shown = message_json("bot", message)
+    assert shown["html"] == "<b>Xin chào</b> &lt;script&gt;"
+    assert shown["buttons"] == [[{"text": "Đồng ý", "callback_data": "ok"}]]
+    assert shown["edited"] and shown["from"] == "bot" and shown["photo"] is None
+
+
+# ------------------------------------- the page over an emulator with a scripted bot
+@pytest.fixture
+def emulated() -> Iterator[tuple[FakeBotAPI, httpx.Client, httpx.Client]]:
+    """The page server over an emulator, without the bot: the test plays the bot."""
+    api = FakeBotAPI()
+    api.start()
+    api.register_users([CITIZENS[0].telegram_id], first_name=CITIZENS[0].name)
+    web = SandboxWeb(api, 0)
+    web.start()
+    try:
+        with httpx.Client(base_url=web.url, timeout=10) as page, \
+                httpx.Client(base_url=f"{api.url}/bot{api.token}/", timeout=10) as bot:
+            yield api, page, bot
+    finally:
+        web.stop()
+        api.stop()
+
+
+def test_bot_messages_are_shown_with_media_buttons_and_edits(
+        emulated: tuple[FakeBotAPI, httpx.Client, httpx.Client]) -> None:
+    api, page, bot = emulated
+    chat = CITIZENS[0].telegram_id
+    keyboard = json.dumps({"inline_keyboard": [[{"text": "Đồng ý", "callback_data": "ok"}],
+                                               [{"text": "Cổng DVC", "url": "https://dichvucong.gov.vn"}]]})
+    sent = bot.post("sendMessage", data={"chat_id": chat, "text": "<b>Chào</b> &lt;script&gt;", "parse_mode": "HTML",
+                                         "reply_markup": keyboard}).json()["result"]
+    bot.post("sendPhoto", data={"chat_id": chat, "caption": "<i>Mã QR</i>", "parse_mode": "HTML"},
+             files={"photo": ("qr.png", PNG, "image/png")})
+    media = json.dumps([{"type": "photo", "media": "attach://a"}, {"type": "photo", "media": "attach://b"}])
+    bot.post("sendMediaGroup", data={"chat_id": chat, "media": media},
+             files={"a": ("a.jpg", JPEG, "image/jpeg"), "b": ("b.jpg", JPEG, "image/jpeg")})
+    bot.post("sendDocument", data={"chat_id": chat}, files={"document": ("báo cáo.xlsx", b"PK\x03\x04", XLSX)})
+    first = page.get(f"/api/chats/{chat}").json()["messages"]
+    edited = bot.post("editMessageText", data={"chat_id": chat, "message_id": sent["message_id"], "text": "Đã sửa"})
+    assert edited.json()["ok"], edited.text
+    messages = page.get(f"/api/chats/{chat}").json()["messages"]
+
+    assert [m["from"] for m in messages] == ["bot"] * 5
+    text, photo, album_1, album_2, document = messages
+    assert first[0]["html"] == "<b>Chào</b> &lt;script&gt;" and not first[0]["edited"]
+    assert first[0]["buttons"] == [[{"text": "Đồng ý", "callback_data": "ok"}],
+                                   [{"text": "Cổng DVC", "url": "https://dichvucong.gov.vn"}]]
+    assert text["id"] == first[0]["id"] and text["rev"] != first[0]["rev"]
+    assert text["html"] == "Đã sửa" and text["edited"] and text["buttons"] == []
+    assert photo["html"] == "<i>Mã QR</i>" and page.get(photo["photo"]).content == PNG
+    assert album_1["media_group_id"] and album_1["media_group_id"] == album_2["media_group_id"]
+    assert page.get(album_2["photo"]).headers["content-type"] == "image/jpeg"
+    assert document["document"]["name"] == "báo cáo.xlsx" and document["document"]["mime_type"] == XLSX
+    assert page.get(document["document"]["url"]).headers["content-disposition"].startswith("attachment")
+
+
+def test_pressing_a_button_queues_a_callback_query_from_that_user(
+        emulated: tuple[FakeBotAPI, httpx.Client, httpx.Client]) -> None:
+    api, page, bot = emulated
+    chat = CITIZENS[0].telegram_id
+    keyboard = json.dumps({"inline_keyboard": [[{"text": "Đồng ý", "callback_data": "ok"}]]})
+    sent = bot.post("sendMessage", data={"chat_id": chat, "text": "Hỏi", "reply_markup": keyboard}).json()["result"]
+    pressed = page.post(f"/api/chats/{chat}/press", json={"message_id": sent["message_id"], "callback_data": "ok"},
+                        headers=POST)
+    assert pressed.status_code == 200, pressed.text
+    (update,) = bot.post("getUpdates", data={"timeout": 0}).json()["result"]
+    query = update["callback_query"]
+    assert query["data"] == "ok" and query["from"]["id"] == chat and query["from"]["first_name"] == CITIZENS[0].name
+    assert query["message"]["message_id"] == sent["message_id"]
+    bot.post("answerCallbackQuery", data={"callback_query_id": query["id"], "text": "Đã ghi nhận"})
+    assert page.get(f"/api/chats/{chat}").json()["answers"] == [{"text": "Đã ghi nhận", "show_alert": False}]
+
+
+def test_contract_violations_are_listed_for_the_page_and_logged(
+        emulated: tuple[FakeBotAPI, httpx.Client, httpx.Client], caplog: pytest.LogCaptureFixture) -> None:
+    api, page, bot = emulated
+    refused = bot.post("sendMessage", data={"chat_id": CITIZENS[0].telegram_id, "text": "<div>x</div>",
+                                            "parse_mode": "HTML"})
+    assert refused.status_code == 400
+    (violation,) = page.get(f"/api/chats/{CITIZENS[0].telegram_id}").json()["violations"]
+    assert "can't parse entities" in violation
+    watcher = Sandbox()
+    watcher.api = api
+    with caplog.at_level(logging.WARNING, logger="motcua.sandbox"):
+        watcher.check()
+        watcher.check()
+    assert [r.getMessage() for r in caplog.records] == [f"Bot API contract violation: {violation}"]
