@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from dialogs.catalog import PROCEDURES_DIR
 
 TELEGRAM_CLOUD_API = "https://api.telegram.org"
+ZALO_OPENAPI = "https://openapi.zalo.me"
+ZALO_OAUTH = "https://oauth.zaloapp.com"
 
 
 class SettingsError(Exception):
@@ -49,13 +51,42 @@ class Settings(BaseSettings):
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)
     send_rate: int = Field(default=25, ge=1, le=30)
+    listen: str = "127.0.0.1:8443"
+    zalo_app_id: str | None = None
+    zalo_secret_key: SecretStr | None = None
+    zalo_oa_secret: SecretStr | None = None
+    zalo_refresh_token: SecretStr | None = None
+    zalo_access_token: SecretStr | None = None
+    zalo_api_url: str = ZALO_OPENAPI
+    zalo_oauth_url: str = ZALO_OAUTH
+    zalo_webhook_path: str = Field(default="/zalo/webhook", pattern=r"^/[A-Za-z0-9/_-]*$")
+    zalo_status_template: str | None = None
+    zalo_send_rate: int = Field(default=50, ge=1, le=60)
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "zalo_api_url", "zalo_oauth_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, separator, port = value.rpartition(":")
+        if not separator or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"'{value}' is not host:port (example: 127.0.0.1:8443)")
+        return value
+
+    @model_validator(mode="after")
+    def _zalo_complete(self) -> Settings:
+        """Zalo needs all of its keys or none: half a configuration would fail at the first message."""
+        values = {"MOTCUA_ZALO_APP_ID": self.zalo_app_id, "MOTCUA_ZALO_SECRET_KEY": self.zalo_secret_key,
+                  "MOTCUA_ZALO_OA_SECRET": self.zalo_oa_secret}
+        missing = [name for name, value in values.items() if not value]
+        if len(missing) < len(values) and missing:
+            raise ValueError(f"Zalo is half configured: set {', '.join(missing)} too (or none of the MOTCUA_ZALO_ keys)")
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -101,6 +132,15 @@ class Settings(BaseSettings):
         if self.officers_chat_id is not None and self.officers_chat_id not in chats:
             chats.append(self.officers_chat_id)
         return chats
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_app_id)
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host, int(port)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Self, get_type_hints
 
@@ -231,7 +231,9 @@ class Reply:
     `notes` are warnings about the person's last input, shown above the text; they are kept
     apart so that the replies to several photos of one album can be merged into one message.
     `authored_html` is text a staff member formatted on Telegram (an announcement), passed on
-    as written where a channel can show it; `text` is then its plain version.
+    as written where a channel can show it; `text` is then its plain version. `notice` gives
+    the facts of the message as named values, for a channel that may only send a pre-approved
+    template at that moment (Zalo outside its reply window).
     """
 
     text: Rich = Rich()
@@ -240,6 +242,7 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     expects: Expect = Expect.NOTHING
     authored_html: str | None = None
+    notice: dict[str, str] | None = None
 
     @property
     def full_text(self) -> Rich:
@@ -248,13 +251,13 @@ class Reply:
         return Rich.join("\n", self.notes) + "\n\n" + self.text
 
     def with_notes(self, notes: tuple[Rich, ...]) -> Reply:
-        return Reply(self.text, self.buttons, notes, self.attachments, self.expects, self.authored_html)
+        return replace(self, notes=notes)
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.full_text.to_json(),
                 "buttons": [[[b.label, b.payload] for b in row] for row in self.buttons],
                 "attachments": [a.to_json() for a in self.attachments],
-                "expects": self.expects.value, "authored_html": self.authored_html}
+                "expects": self.expects.value, "authored_html": self.authored_html, "notice": self.notice}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
@@ -263,7 +266,7 @@ class Reply:
                                  for row in data.get("buttons") or []),
                    attachments=tuple(Attachment.from_json(a) for a in data.get("attachments") or []),
                    expects=Expect(data.get("expects", Expect.NOTHING.value)),
-                   authored_html=data.get("authored_html"))
+                   authored_html=data.get("authored_html"), notice=data.get("notice"))
 
 
 @dataclass

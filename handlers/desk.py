@@ -10,6 +10,7 @@ from bot.announcements.broadcasts import Broadcasts
 from bot.cases.lookup import CaseLookup
 from bot.cases.work_list import WorkList
 from bot.cases.workflow import CaseWorkflow
+from bot.conversation.chats import ChatDirectory
 from bot.conversation.dialogs import CitizenDialogs
 from bot.conversation.turns import Turns
 from bot.feedback.feedback import Feedbacks
@@ -27,6 +28,7 @@ class Desk:
     """The services, built once by the runtime."""
 
     turns: Turns
+    chats: ChatDirectory
     dialogs: CitizenDialogs
     workflow: CaseWorkflow
     work_list: WorkList
@@ -114,6 +116,11 @@ class Unreachable(DeliveryError):
 
 class Refused(DeliveryError):
     """The channel refuses this message as it is (malformed, too long): retrying cannot help."""
+
+
+class WindowClosed(DeliveryError):
+    """The channel lets the bot write to this person only for a while after they wrote (Zalo):
+    the message waits until they write again."""
 
 
 class Transient(DeliveryError):

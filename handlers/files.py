@@ -41,6 +41,9 @@ async def fetch(channel: Channel, file: IncomingFile, document: Document, store:
         return replace(file, problem=N_("I could not download this file. Please send it again."))
     if not content:
         return replace(file, stored_size=0)
+    if file.kind == "photo" and content.startswith(SIGNATURES["image/png"]):
+        # Telegram's photos are JPEG; a photo from Zalo may be a PNG, which is taken as a PNG file.
+        file = replace(file, kind="document", mime_type="image/png", file_name=file.file_name or "anh.png")
     if not content_matches(file, content):
         return replace(file, problem=N_("This file is damaged or is not really a PDF, JPEG or PNG file. "
                                         "Please send it again."))

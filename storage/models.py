@@ -278,3 +278,63 @@ class Feedback(SQLModel, table=True):
     answered_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("staff_members.id"),
                                                                    nullable=True))
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ChannelChat(SQLModel, table=True):
+    """A chat on a messenger other than Telegram, under the chat id the rest of the bot uses.
+
+    Telegram chats keep their own ids (Telegram guarantees they fit in 52 bits); a chat of
+    another channel gets an id from `OTHER_CHANNEL_CHAT_IDS` up, so the two never meet and every
+    table keyed by chat id serves both. A citizen who uses both channels is two chats.
+    """
+
+    __tablename__ = "channel_chats"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    channel: str
+    external_id: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_inbound_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    numbered_choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+OTHER_CHANNEL_CHAT_IDS = 2**52
+"""The first chat id of chats that are not Telegram's (Telegram's have at most 52 bits)."""
+
+
+class InboundEvent(SQLModel, table=True):
+    """An event a messenger pushed to the webhook, kept from its receipt until it is handled.
+
+    Its id gives the event an update id of its own (`OTHER_CHANNEL_UPDATE_IDS` + id) that the
+    unit of work claims, so a messenger that delivers an event twice gets it handled once, and
+    an event received just before a crash is handled at the next start.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    event_key: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+OTHER_CHANNEL_UPDATE_IDS = 2**40
+"""Added to an inbound event's id to make its update id, far above Telegram's update ids."""
+
+
+class ChannelToken(SQLModel, table=True):
+    """A messenger's current access token pair, refreshed by the bot and kept here, not in `.env`,
+    because the provider hands out a new refresh token at each use."""
+
+    __tablename__ = "channel_tokens"
+
+    channel: str = Field(primary_key=True)
+    access_token: str
+    refresh_token: str
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    failure: str | None = None

@@ -145,9 +145,11 @@ def citizen_update(case: Case, catalog: Catalog, tr: Translator, note: str | Non
     if note:
         label = {CaseStatus.REFUSED: _("Reason:"), CaseStatus.READY: _("How to collect it:")}.get(status)
         text += "\n\n" + (f"{label} {note}" if label else note)
+    notice = {"case_code": case.code, "status": status.shown(tr), "date": tr.date(case.due_date)}
     if status is CaseStatus.AWAITING_SUPPLEMENT:
-        return Reply(text + "\n\n" + _("Tap the button below to send them."), ((supplement_button(case, tr),),))
-    return Reply(text)
+        return Reply(text + "\n\n" + _("Tap the button below to send them."), ((supplement_button(case, tr),),),
+                     notice=notice)
+    return Reply(text, notice=notice)
 
 
 def note_line(event: CaseEvent, tr: Translator) -> str:

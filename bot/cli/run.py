@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ DataDirOption = Annotated[Path | None, typer.Option(
 
 def run() -> None:
     """Start the bot (long polling), after applying pending database migrations."""
-    from bot.runtime.app import ALLOWED_UPDATES, build_application  # noqa: PLC0415 - only this command runs the bot
+    from bot.runtime.serve import serve  # noqa: PLC0415 - only this command runs the bot
 
     config = settings()
     try:
@@ -32,7 +33,7 @@ def run() -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     upgrade(config.resolved_database_url)
-    build_application(config).run_polling(allowed_updates=ALLOWED_UPDATES)
+    asyncio.run(serve(config))
 
 
 def sandbox(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:

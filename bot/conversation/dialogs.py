@@ -19,6 +19,7 @@ from bot.announcements.broadcasts import Broadcasts
 from bot.cases.filing import CaseFiling
 from bot.cases.presses import SendSupplement
 from bot.cases.supplement import NO_LONGER_OPEN, Supplements
+from bot.conversation.chats import is_telegram_chat
 from bot.conversation.home import home
 from bot.conversation.language import language_menu, language_set
 from bot.conversation.turns import Turn, Turns
@@ -132,8 +133,9 @@ class CitizenDialogs:
                 self._record_consent(session, chat_id, result, ctx)
             elif isinstance(effect, SubmitCase):
                 procedure = self.engine.catalog[effect.state.procedure_id or ""]
-                replies.append(self.filing.file(session, chat_id, effect.state, procedure, ctx,
-                                                bot_username=self.bot_username))
+                # The receipt's QR code opens the Telegram bot: of no use on another messenger.
+                username = self.bot_username if is_telegram_chat(chat_id) else None
+                replies.append(self.filing.file(session, chat_id, effect.state, procedure, ctx, bot_username=username))
             elif isinstance(effect, SubmitSupplement):
                 replies.append(self.supplements.submit(session, chat_id, effect.state, ctx.tr))
             elif isinstance(effect, Discard):

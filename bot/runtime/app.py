@@ -1,9 +1,11 @@
-"""Builds the running bot: settings in, the desk's services built once, the Telegram
-application with its one entry point, and the work beside update handling (outbox, jobs)."""
+"""Builds the running bot: settings in, the desk's services built once, one adapter per channel
+(Telegram always, Zalo when configured), the outbox worker that sends through the channel of
+each chat, and the HTTP server for webhooks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -17,26 +19,32 @@ from bot.cases.notices import CaseNotices
 from bot.cases.supplement import Supplements
 from bot.cases.work_list import WorkList
 from bot.cases.workflow import CaseWorkflow
+from bot.conversation.chats import TELEGRAM, ZALO, ChatDirectory
 from bot.conversation.dialogs import CitizenDialogs
 from bot.conversation.turns import Turns
 from bot.feedback.feedback import Feedbacks
 from bot.feedback.ratings import Ratings
 from bot.reports.message import Reports
 from bot.runtime.background import Background
-from bot.runtime.pacing import Pacing
+from bot.runtime.pacing import Pacing, SendBudget
 from bot.settings import Settings
 from bot.staff.members import Invitations
 from dialogs.catalog import load_catalog
 from dialogs.engine import DialogEngine
+from dialogs.output import Reply
 from handlers.desk import Desk
 from handlers.telegram import updates
 from handlers.telegram.albums import AlbumReplies
 from handlers.telegram.channel import TelegramChannel
+from handlers.zalo.api import ZaloApi
+from handlers.zalo.channel import ZaloChannel
+from handlers.zalo.tokens import TokenKeeper
+from handlers.zalo.updates import ZaloUpdates
+from handlers.zalo.webhook import ZaloWebhook
 from locales import N_, get_translator
 from storage.db import make_engine
 from storage.files import FileStore
 
-BACKGROUND = "background"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = (
     ("start", N_("Main menu")),
@@ -64,6 +72,7 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
                              Supplements(catalog, settings, calendar, notices, clock), settings, files)
     return Desk(
         turns=turns,
+        chats=ChatDirectory(db, clock),
         dialogs=dialogs,
         workflow=workflow,
         work_list=WorkList(workflow),
@@ -77,48 +86,79 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
     )
 
 
-def build_application(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Application:  # type: ignore[type-arg]
-    token = settings.require_token()
+@dataclass
+class Zalo:
+    api: ZaloApi
+    channel: ZaloChannel
+    budget: SendBudget
+    webhook: ZaloWebhook
+
+
+@dataclass
+class Assembly:
+    """Everything `serve` starts and stops."""
+
+    settings: Settings
+    desk: Desk
+    application: Application  # type: ignore[type-arg]
+    telegram: TelegramChannel
+    pacing: Pacing
+    background: Background
+    zalo: Zalo | None
+
+    async def deliver(self, chat_id: int, reply: Reply) -> None:
+        """An outbox message, through the channel of its chat."""
+        channel = self.desk.chats.channel_of(chat_id)
+        if channel == ZALO and self.zalo is not None:
+            await self.zalo.channel.deliver(chat_id, reply, bulk=True)
+        elif channel == TELEGRAM:
+            await self.telegram.deliver(chat_id, reply, bulk=True)
+        else:
+            raise LookupError(f"chat {chat_id} is on {channel}, which is not configured")
+
+    def busy_chats(self) -> set[int | str]:
+        busy = self.pacing.budget.busy_chats()
+        return busy | self.zalo.budget.busy_chats() if self.zalo is not None else busy
+
+
+def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Assembly:
     desk = build_desk(settings, clock)
     pacing = Pacing(settings.send_rate)
     application = (
         ApplicationBuilder()
-        .token(token)
+        .token(settings.require_token())
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(pacing)
-        .post_init(_start_background_work)
-        .post_stop(_stop_background_work)
         .build()
     )
-    background = Background(desk, settings, pacing, clock)
-    channel = TelegramChannel(application.bot, desk.files, settings.max_file_bytes, background.wake_outbox)
-    background.channel = channel
-    application.bot_data.update({
-        updates.DESK: desk,
-        updates.CHANNEL: channel,
-        updates.ALBUMS: AlbumReplies(settings.album_wait_seconds),
-        BACKGROUND: background,
-    })
+    background = Background(desk, settings, clock)
+    telegram = TelegramChannel(application.bot, desk.files, settings.max_file_bytes, background.wake_outbox)
+    application.bot_data.update({updates.DESK: desk, updates.CHANNEL: telegram,
+                                 updates.ALBUMS: AlbumReplies(settings.album_wait_seconds)})
     application.add_handler(TypeHandler(Update, updates.on_update))
     application.add_error_handler(updates.on_error)
-    return application
+    zalo = _zalo(settings, desk, background, clock) if settings.zalo_enabled else None
+    assembly = Assembly(settings, desk, application, telegram, pacing, background, zalo)
+    background.connect(assembly.deliver, assembly.busy_chats, telegram)
+    return assembly
 
 
-async def _start_background_work(application: Application) -> None:  # type: ignore[type-arg]
-    await _set_commands(application)
-    background: Background = application.bot_data[BACKGROUND]
-    desk: Desk = application.bot_data[updates.DESK]
-    desk.dialogs.bot_username = desk.dialogs.bot_username or application.bot.username
-    background.start()
+def _zalo(settings: Settings, desk: Desk, background: Background, clock: Callable[[], datetime]) -> Zalo:
+    secret = settings.zalo_secret_key
+    assert settings.zalo_app_id is not None and secret is not None
+    api = ZaloApi(settings.zalo_api_url, TokenKeeper(desk.turns.db, settings, clock))
+    budget = SendBudget(settings.zalo_send_rate)
+    channel = ZaloChannel(api, desk.chats, desk.turns, desk.files, budget, max_file_bytes=settings.max_file_bytes,
+                          status_template=settings.zalo_status_template, clock=clock,
+                          wake_outbox=background.wake_outbox)
+    zalo_updates = ZaloUpdates(desk, channel, background.send_held, clock)
+    webhook = ZaloWebhook(zalo_updates, desk.turns.db, app_id=settings.zalo_app_id, secret=secret.get_secret_value(),
+                          clock=clock)
+    return Zalo(api, channel, budget, webhook)
 
 
-async def _stop_background_work(application: Application) -> None:  # type: ignore[type-arg]
-    background: Background = application.bot_data[BACKGROUND]
-    await background.stop()
-
-
-async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
     """The command menu next to the text box, in Vietnamese by default and in English for English clients."""
     for language in ("vi", "en"):
         tr = get_translator(language)

@@ -12,10 +12,8 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.cases.due_dates import WorkCalendar
 from bot.cases.reminders import run_jobs
-from bot.runtime.outbox_sender import OutboxWorker
-from bot.runtime.pacing import Pacing
+from bot.runtime.outbox_sender import Deliver, OutboxWorker
 from bot.settings import Settings
-from dialogs.output import Reply
 from handlers.desk import Desk
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.render import html
@@ -27,27 +25,29 @@ PROGRESS_INTERVAL_SECONDS = 3
 
 
 class Background:
-    def __init__(self, desk: Desk, settings: Settings, pacing: Pacing, clock: Callable[[], datetime]) -> None:
+    def __init__(self, desk: Desk, settings: Settings, clock: Callable[[], datetime]) -> None:
         self.desk = desk
         self.settings = settings
-        self.pacing = pacing
         self.clock = clock
         self.channel: TelegramChannel | None = None
         self.worker: OutboxWorker | None = None
         self.tasks: list[asyncio.Task[None]] = []
 
+    def connect(self, deliver: Deliver, busy_chats: Callable[[], set[int | str]], telegram: TelegramChannel) -> None:
+        """The outbox sends through `deliver` (the channel of each chat); progress is shown on Telegram."""
+        self.channel = telegram
+        self.worker = OutboxWorker(self.desk.turns.db, deliver, self.clock, busy_chats)
+
     def wake_outbox(self) -> None:
         if self.worker is not None:
             self.worker.wake.set()
 
+    async def send_held(self, chat_id: int) -> None:
+        if self.worker is not None:
+            await self.worker.send_held(chat_id)
+
     def start(self) -> None:
-        channel = self.channel
-        assert channel is not None
-
-        async def deliver(chat_id: int, reply: Reply) -> None:
-            await channel.deliver(chat_id, reply, bulk=True)
-
-        self.worker = OutboxWorker(self.desk.turns.db, deliver, self.clock, self.pacing)
+        assert self.worker is not None
         self.tasks = [asyncio.create_task(self.worker.run()), asyncio.create_task(self._jobs_forever()),
                       asyncio.create_task(self._progress_forever())]
 

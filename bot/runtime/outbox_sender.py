@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from bot.runtime.pacing import PER_CHAT_INTERVAL, Pacing
+from bot.runtime.pacing import PER_CHAT_INTERVAL
 from dialogs.output import Reply
-from handlers.desk import Refused, RetryLater, Transient, Unreachable
+from handlers.desk import Refused, RetryLater, Transient, Unreachable, WindowClosed
 from storage.db import transaction
 from storage.models import OutboxMessage, Subscriber
 
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 CLAIM_WINDOW = 50
+HELD = "held"
+"""Waiting for the person to write again: the channel may not message them now (Zalo's window)."""
 Deliver = Callable[[int, Reply], Awaitable[object]]
 
 
@@ -35,12 +37,12 @@ class OutboxWorker:
     worker skips chats that are not free yet and keeps a few sends in flight so slow answers do
     not slow the rate."""
 
-    def __init__(self, db: Engine, deliver: Deliver, clock: Callable[[], datetime], pacing: Pacing, *,
-                 idle_seconds: float = 0.5, max_in_flight: int = 8) -> None:
+    def __init__(self, db: Engine, deliver: Deliver, clock: Callable[[], datetime],
+                 busy_chats: Callable[[], set[int | str]], *, idle_seconds: float = 0.5, max_in_flight: int = 8) -> None:
         self.db = db
         self.deliver = deliver
         self.clock = clock
-        self.pacing = pacing
+        self.busy_chats = busy_chats
         self.idle_seconds = idle_seconds
         self.max_in_flight = max_in_flight
         self.wake = asyncio.Event()
@@ -74,7 +76,7 @@ class OutboxWorker:
     async def _step(self) -> None:
         if len(self._in_flight) >= self.max_in_flight:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-        busy = {chat for chat in self.pacing.busy_chats() if isinstance(chat, int)} | self._claimed_chats
+        busy = {chat for chat in self.busy_chats() if isinstance(chat, int)} | self._claimed_chats
         message = await asyncio.to_thread(self._claim, busy)
         if message is None or self._stopping:
             try:
@@ -88,6 +90,28 @@ class OutboxWorker:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
         task.add_done_callback(lambda _: self._claimed_chats.discard(message.chat_id))
+
+    async def send_held(self, chat_id: int) -> None:
+        """The person wrote again: send what was held for them, in order, before anything else."""
+        while (message := await asyncio.to_thread(self._claim_held, chat_id)) is not None:
+            await self._send(message)
+            if await asyncio.to_thread(self._status, message.id or 0) == HELD:
+                return
+
+    def _claim_held(self, chat_id: int) -> OutboxMessage | None:
+        with transaction(self.db) as session:
+            message = session.exec(select(OutboxMessage).where(
+                OutboxMessage.chat_id == chat_id, OutboxMessage.status == HELD).order_by(col(OutboxMessage.id))).first()
+            if message is None:
+                return None
+            claimed = session.execute(update(OutboxMessage).where(
+                col(OutboxMessage.id) == message.id, col(OutboxMessage.status) == HELD).values(status="sending")).rowcount
+            return message if claimed == 1 else None
+
+    def _status(self, message_id: int) -> str | None:
+        with transaction(self.db) as session:
+            message = session.get(OutboxMessage, message_id)
+            return message.status if message is not None else None
 
     def _claim(self, busy: set[int]) -> OutboxMessage | None:
         now = self.clock()
@@ -114,6 +138,8 @@ class OutboxWorker:
             await self.deliver(message.chat_id, Reply.from_json(message.payload))
         except RetryLater as exc:
             await asyncio.to_thread(self._retry, message, timedelta(seconds=exc.seconds), str(exc), False)
+        except WindowClosed as exc:
+            await asyncio.to_thread(self._finish, message.id, HELD, str(exc))
         except Unreachable as exc:
             await asyncio.to_thread(self._blocked, message, str(exc))
         except Refused as exc:

@@ -1,10 +1,11 @@
-"""Keeps every message this process sends within Telegram's flood limits.
+"""Keeps every message this process sends within each messenger's flood limits.
 
 Telegram allows about 30 messages a second overall and about one a second to the same chat,
 counted over rolling windows. All sending goes through python-telegram-bot's rate-limiter hook,
 so direct replies and outbox messages share one overall budget. Outbox messages (marked with
 `rate_limit_args=True`) also keep a second between two messages to one chat; a direct reply to
 what someone just did is never delayed for that, since Telegram tolerates such short bursts.
+Zalo's Official Account API gets a budget of its own (`SendBudget`), used by its channel.
 
 A flood answer (429, `RetryAfter`) is handled here and only here: every send of this process
 pauses for the time Telegram asks; a direct reply is then tried again, an outbox message is
@@ -26,7 +27,10 @@ WINDOW = 1.1
 REPLY_ATTEMPTS = 3
 
 
-class Pacing(BaseRateLimiter[bool]):
+class SendBudget:
+    """At most `rate` sends in any rolling `WINDOW`, and, for bulk sends, a second between two
+    messages to one chat; `pause` stops every send for the time a messenger asks."""
+
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._starts: deque[float] = deque()
@@ -34,45 +38,16 @@ class Pacing(BaseRateLimiter[bool]):
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def initialize(self) -> None:
-        """Nothing to set up: the limits live in memory and restart empty, which is safe because
-        a restart takes longer than the one-second windows they cover."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
-
     def busy_chats(self) -> set[int | str]:
         """Chats that got a message less than a second ago: the outbox leaves them for later."""
         now = asyncio.get_running_loop().time()
         self._last_to_chat = {chat: at for chat, at in self._last_to_chat.items() if now - at < PER_CHAT_INTERVAL}
         return set(self._last_to_chat)
 
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: bool | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        paced = endpoint.startswith(("send", "copy", "forward")) and endpoint != "sendChatAction"
-        bulk = bool(rate_limit_args)
-        for attempt in range(REPLY_ATTEMPTS):
-            if paced:
-                await self._slot(data.get("chat_id"), bulk=bulk)
-            try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
-                self._paused_until = asyncio.get_running_loop().time() + float(delay)
-                if bulk or attempt == REPLY_ATTEMPTS - 1:
-                    raise
-                if not paced:
-                    await asyncio.sleep(float(delay))
-        raise AssertionError("unreachable")
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, asyncio.get_running_loop().time() + seconds)
 
-    async def _slot(self, chat: int | str | None, *, bulk: bool) -> None:
+    async def slot(self, chat: int | str | None, *, bulk: bool) -> None:
         loop = asyncio.get_running_loop()
         async with self._lock:
             while True:
@@ -90,3 +65,42 @@ class Pacing(BaseRateLimiter[bool]):
             self._starts.append(now)
             if chat is not None:
                 self._last_to_chat[chat] = now
+
+
+class Pacing(BaseRateLimiter[bool]):
+    """python-telegram-bot's rate limiter over one `SendBudget`."""
+
+    def __init__(self, rate: int) -> None:
+        self.budget = SendBudget(rate)
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the limits live in memory and restart empty, which is safe because
+        a restart takes longer than the one-second windows they cover."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: bool | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        paced = endpoint.startswith(("send", "copy", "forward")) and endpoint != "sendChatAction"
+        bulk = bool(rate_limit_args)
+        for attempt in range(REPLY_ATTEMPTS):
+            if paced:
+                await self.budget.slot(data.get("chat_id"), bulk=bulk)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
+                self.budget.pause(float(delay))
+                if bulk or attempt == REPLY_ATTEMPTS - 1:
+                    raise
+                if not paced:
+                    await asyncio.sleep(float(delay))
+        raise AssertionError("unreachable")

@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import Bot, InputFile, InputMediaPhoto, Message
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from dialogs.model import IncomingFile
 from dialogs.output import Attachment, Reply
 from handlers.desk import FetchFailed, Refused, RetryLater, Sent, Transient, Unreachable
-from handlers.telegram.render import html, keyboard, pieces
+from handlers.pieces import pieces
+from handlers.telegram.render import html, keyboard
 from storage.files import FileStore
 
 ALBUM_SIZE = 10
@@ -91,7 +92,7 @@ class TelegramChannel:
         for attachment in attachments:
             sent.append(await _again(attempts, self._attachment, chat_id, attachment, html(attachment.caption),
                                      None, bulk))
-        texts = [text] if reply.authored_html is not None else [html(part) for part in pieces(reply.full_text)]
+        texts = [text] if reply.authored_html is not None else [html(part) for part in pieces(reply.full_text, MessageLimit.MAX_TEXT_LENGTH)]
         texts = [t for t in texts if t]
         for index, part in enumerate(texts):
             last = index == len(texts) - 1

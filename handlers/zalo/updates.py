@@ -1,0 +1,116 @@
+"""The Zalo entry point: a verified, recorded event becomes a `Request`, goes through the same
+route table as Telegram's updates, and its outcome is sent back as Zalo messages.
+
+What a citizen can send: text (a button tap arrives as text carrying the button's payload, a
+number answers a numbered list, "/tracuu CODE" works as on Telegram), photos and files (fetched
+from Zalo's URLs with the same checks as Telegram's files). Following the OA opens the home
+screen. Stickers, locations, links, voice messages and the rest get the dialog's polite answer
+that it reads text, photos and files, with the current question again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.conversation.chats import ZALO
+from dialogs.model import IncomingFile, Input
+from dialogs.output import Outcome, Reply, Rich
+from handlers.desk import Desk, Request
+from handlers.lanes import ChatLanes
+from handlers.routes import dispatch
+from handlers.zalo.channel import ZaloChannel
+from handlers.zalo.events import ZaloEvent
+from handlers.zalo.render import tapped_payload
+from locales import N_, get_translator
+
+MIME_OF_EXTENSION = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+                     "doc": "application/msword",
+                     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+NO_REPLY_TO = N_("On Zalo this is not possible yet: please send your feedback through the desk's Telegram "
+                 "assistant or at the one-stop desk.")
+
+
+class ZaloUpdates:
+    def __init__(self, desk: Desk, channel: ZaloChannel, send_held: Callable[[int], Awaitable[None]],
+                 clock: Callable[[], datetime]) -> None:
+        self.desk = desk
+        self.channel = channel
+        self.send_held = send_held
+        self.clock = clock
+        self.lanes = ChatLanes()
+
+    async def accept(self, update_id: int, event: ZaloEvent) -> None:
+        """Queue a recorded event behind the chat's earlier ones; returns at once."""
+        if not event.from_citizen:
+            return
+        chat_id = await asyncio.to_thread(self.desk.chats.chat_for, ZALO, event.user_id)
+        self.lanes.run(chat_id, lambda: self._handle(update_id, chat_id, event))
+
+    async def _handle(self, update_id: int, chat_id: int, event: ZaloEvent) -> None:
+        if event.name == "unfollow":
+            return
+        await asyncio.to_thread(self.desk.chats.heard_from, chat_id, self.clock())
+        await self.send_held(chat_id)
+        request = await self._request(update_id, chat_id, event)
+        outcome = await dispatch(self.desk, request)
+        if outcome is not None:
+            await self._show(chat_id, outcome)
+
+    async def _request(self, update_id: int, chat_id: int, event: ZaloEvent) -> Request:
+        inp, payload = Input(update_id), None
+        if event.name == "follow":
+            inp = Input(update_id, command="start")
+        elif event.name == "user_send_text" and event.text is not None:
+            payload = tapped_payload(event.text) or await self._numbered_choice(chat_id, event.text)
+            inp = Input(update_id) if payload is not None else _typed(update_id, event.text)
+        elif event.name in ("user_send_image", "user_send_file"):
+            files = _files(event)
+            inp = Input(update_id, files=files, text=event.text) if files else Input(update_id)
+        return Request(update_id, chat_id, chat_id, True, inp, self.channel, payload=payload)
+
+    async def _numbered_choice(self, chat_id: int, text: str) -> str | None:
+        number = text.strip().rstrip(".")
+        if not number.isdigit():
+            return None
+        choices = await asyncio.to_thread(self.desk.chats.choices, chat_id)
+        return choices[int(number) - 1] if 1 <= int(number) <= len(choices) else None
+
+    async def _show(self, chat_id: int, outcome: Outcome) -> None:
+        """Zalo has no pop-ups and no replies to a message: a notice about a tap is a message of
+        its own, and a question meant to be replied to is not offered."""
+        replies = list(outcome.replies)
+        notice = outcome.alert or outcome.toast
+        if notice:
+            replies.insert(0, Reply(Rich.plain(notice)))
+        if outcome.prompt and not replies:
+            language = await asyncio.to_thread(self.desk.turns.language, chat_id)
+            replies.append(Reply(Rich.plain(get_translator(language).gettext(NO_REPLY_TO))))
+        if replies:
+            await self.channel.reply(chat_id, replies)
+
+
+def _typed(update_id: int, text: str) -> Input:
+    stripped = text.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        name, _, args = stripped[1:].partition(" ")
+        return Input(update_id, command=name.lower(), command_args=args.strip())
+    return Input(update_id, text=text)
+
+
+def _files(event: ZaloEvent) -> tuple[IncomingFile, ...]:
+    files = []
+    for attachment in event.attachments:
+        url = str(attachment.payload.get("url") or "")
+        if not url:
+            continue
+        if attachment.type == "image":
+            files.append(IncomingFile("photo", url, event.key, None, channel=ZALO))
+        elif attachment.type == "file":
+            extension = str(attachment.payload.get("type") or "").lower().lstrip(".")
+            size = str(attachment.payload.get("size") or "")
+            files.append(IncomingFile("document", url, event.key, int(size) if size.isdigit() else None,
+                                      mime_type=MIME_OF_EXTENSION.get(extension, extension or None),
+                                      file_name=str(attachment.payload.get("name") or "") or None, channel=ZALO))
+    return tuple(files)

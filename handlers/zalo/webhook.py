@@ -1,0 +1,57 @@
+"""The HTTPS endpoint Zalo posts OA events to.
+
+Zalo wants an answer within 2 seconds and retries otherwise, so the endpoint only checks the
+signature, records the event (its key makes a repeated delivery the same event) and answers;
+the event is handled right after, in its chat's lane. A refused event gets 403 and no detail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+from starlette.requests import Request as HttpRequest
+from starlette.responses import Response
+
+from handlers.zalo.events import SIGNATURE_HEADER, EventRefused, read_event, verified_event
+from handlers.zalo.updates import ZaloUpdates
+from storage.inbound import record_event, unhandled_events
+
+log = logging.getLogger(__name__)
+CHANNEL = "zalo"
+MAX_BODY = 256 * 1024
+
+
+class ZaloWebhook:
+    def __init__(self, updates: ZaloUpdates, db: Engine, *, app_id: str, secret: str,
+                 clock: Callable[[], datetime]) -> None:
+        self.updates = updates
+        self.db = db
+        self.app_id = app_id
+        self.secret = secret
+        self.clock = clock
+
+    async def handle(self, request: HttpRequest) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response(status_code=413)
+        try:
+            event, payload = verified_event(body, request.headers.get(SIGNATURE_HEADER), app_id=self.app_id,
+                                            secret=self.secret, now=self.clock())
+        except EventRefused as refusal:
+            log.warning("Zalo event refused: %s", refusal)
+            return Response(status_code=403)
+        update_id = await asyncio.to_thread(record_event, self.db, CHANNEL, event.key, payload, self.clock())
+        await self.updates.accept(update_id, event)
+        return Response(status_code=200)
+
+    async def resume(self) -> None:
+        """Events recorded but never handled (the bot stopped in between), at start-up."""
+        for update_id, payload in await asyncio.to_thread(unhandled_events, self.db, CHANNEL):
+            try:
+                await self.updates.accept(update_id, read_event(payload))
+            except EventRefused:
+                continue
