@@ -5,12 +5,14 @@ for buttons pressed in an officers' group, so prompts and case data stay private
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from bot.cases.presses import OfficerPress
 from bot.staff.members import InviteLink, InviteProblem
 from bot.staff.permissions import ROLE_LABELS, Role
-from dialogs.output import Outcome, Reply, Rich
-from handlers.desk import Desk, Request
+from dialogs.model import IncomingFile
+from dialogs.output import Attachment, Outcome, Reply, Rich
+from handlers.desk import Desk, FetchFailed, Request
 from locales import get_translator
 
 
@@ -24,10 +26,24 @@ async def has_prompt(desk: Desk, request: Request) -> bool:
 
 
 async def on_prompt_reply(desk: Desk, request: Request) -> Outcome | None:
-    """The reason, the list of missing items or the pickup instructions (or the result file)."""
+    """The reason, the list of missing items or the pickup instructions (or the result file,
+    kept in the file store so that a citizen on any channel can be sent it)."""
     text = request.input.text
-    return await asyncio.to_thread(desk.workflow.reply_to_prompt, request.update_id, request.sender_id, text,
-                                   request.media)
+    result = await _stored(desk, request, request.media) if request.media is not None else None
+    return await asyncio.to_thread(desk.workflow.reply_to_prompt, request.update_id, request.sender_id, text, result)
+
+
+async def _stored(desk: Desk, request: Request, media: Attachment) -> Attachment:
+    if media.telegram_file_id is None:
+        return media
+    file = IncomingFile(media.kind, media.telegram_file_id, media.telegram_file_id, None, mime_type=media.mime_type,
+                        file_name=media.file_name)
+    try:
+        content = await request.channel.fetch(file)
+    except FetchFailed:
+        return media  # Telegram citizens still get it by file id
+    return replace(media, sha256=await asyncio.to_thread(desk.files.put, content),
+                   mime_type=media.mime_type or ("image/jpeg" if media.kind == "photo" else None))
 
 
 async def on_work_list(desk: Desk, request: Request) -> Outcome:

@@ -96,7 +96,9 @@ def test_the_officer_acts_on_telegram_and_the_zalo_citizen_is_told_and_rates(off
     office.zalo.wait_until(lambda: any(code in m.text and "đang được xử lý" in m.text for m in citizen.messages),
                            message=office.zalo.transcript(citizen.user_id))
     officer_taps(office, CHUNG_THUC_OFFICER, code, "Có kết quả", expect=1)
-    officer.send("Mời ông/bà đến quầy số 2 lúc 14:00.", expect=2)
+    officer.document(PDF, "ket-qua.pdf", "application/pdf", expect=2)
+    office.zalo.wait_until(lambda: any(m.kind == "file" and m.content == PDF for m in citizen.messages),
+                           message=office.zalo.transcript(citizen.user_id))
     officer_taps(office, CHUNG_THUC_OFFICER, code, "Đã trả kết quả")
     office.zalo.wait_until(lambda: any("Rất hài lòng" in t for m in citizen.messages for t in m.button_titles()),
                            message=office.zalo.transcript(citizen.user_id))
