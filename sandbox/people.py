@@ -1,5 +1,6 @@
 """Who is in the sandbox: two citizens, an officer of every field and an office staff member,
-registered with the bot's own staff code, and the three chat panels of the page."""
+registered with the bot's own staff code, and the three Telegram chat panels of the page; and
+one citizen on Zalo, who needs no registration (following the Official Account introduces them)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.staff.members import add_member
 from bot.staff.permissions import Role
 from dialogs.catalog import load_catalog
 from sandbox.botapi import FakeBotAPI
 from storage.db import make_engine, transaction, upgrade
-from storage.models import ProcessedUpdate
+from storage.models import OTHER_CHANNEL_UPDATE_IDS, ProcessedUpdate
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,17 @@ PANELS = (
 EVERYONE = {person.telegram_id: person for panel in PANELS for person in panel.people}
 
 
+@dataclass(frozen=True)
+class ZaloPerson:
+    user_id: str  # Zalo's OA-scoped user id: a numeric string, never a number (it exceeds 2**53)
+    name: str
+
+
+ZALO_CITIZEN = ZaloPerson("8421730065291187364", "Lê Thị Cúc")
+ZALO_PANEL_KEY = "zalo"  # data-testid="chat-zalo"
+ZALO_PANEL_TITLE = "Người dân (Zalo)"
+
+
 def seed(database_url: str, procedures_dir: Path, api: FakeBotAPI) -> None:
     """Migrate the database, register the officer (all fields of the catalog) and the office
     staff member, and mark everyone as having started the bot, so the bot may write to them."""
@@ -63,11 +75,15 @@ def seed(database_url: str, procedures_dir: Path, api: FakeBotAPI) -> None:
 
 
 def last_processed_update(database_url: str) -> int:
-    """Highest update_id the bot has acted on (0 for a new database): a kept data directory's bot
-    skips update ids it has seen, so a new emulator must number its updates after it."""
+    """Highest Telegram update_id the bot has acted on (0 for a new database): a kept data
+    directory's bot skips update ids it has seen, so a new emulator must number its updates after
+    it. Zalo events are processed under ids from OTHER_CHANNEL_UPDATE_IDS up; counting them would
+    make the emulator hand out Telegram ids in that range, which the bot would then drop as seen."""
     engine = make_engine(database_url)
     try:
         with Session(engine) as session:
-            return int(session.exec(select(func.max(ProcessedUpdate.update_id))).one() or 0)
+            highest = select(func.max(ProcessedUpdate.update_id)).where(
+                col(ProcessedUpdate.update_id) < OTHER_CHANNEL_UPDATE_IDS)
+            return int(session.exec(highest).one() or 0)
     finally:
         engine.dispose()

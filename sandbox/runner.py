@@ -1,10 +1,11 @@
-"""`motcua sandbox`: the whole bot on one computer, without Telegram.
+"""`motcua sandbox`: the whole bot on one computer, without Telegram or Zalo.
 
 One process tree: this process serves the Bot API emulator (sandbox.botapi, the server the test
-suite checks the bot against) and the page on 127.0.0.1; the real bot runs as a child process
-(`python -m bot run`) pointed at the emulator, with a throw-away SQLite database and data
-directory unless `--data-dir` keeps them. Ctrl+C or SIGTERM stops the bot, then the servers,
-and removes the throw-away directory.
+suite checks the bot against), a fake Zalo Official Account (sandbox.zaloapi, sandbox.zalo_oa) and
+the page on 127.0.0.1; the real bot runs as a child process (`python -m bot run`) pointed at both,
+its Zalo webhook on a free local port, with a throw-away SQLite database and data directory unless
+`--data-dir` keeps them. Ctrl+C or SIGTERM stops the bot, then the servers, and removes the
+throw-away directory.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
 from dialogs.catalog import CatalogError
+from sandbox import zalo_oa
 from sandbox.botapi import FakeBotAPI
 from sandbox.botprocess import BotDidNotStart, BotProcess
-from sandbox.people import last_processed_update, seed
+from sandbox.people import ZALO_CITIZEN, last_processed_update, seed
 from sandbox.web import SandboxWeb
+from sandbox.zalo_panel import ZaloPanel
+from sandbox.zaloapi import FakeZaloOA
 
 log = logging.getLogger("motcua.sandbox")
 TOKEN = "123456789:SANDBOX-local-emulator"
 BOT_USERNAME = "motcua_sandbox_bot"
-STATE_FILE = "sandbox-state.json"  # the emulator's counters, kept with --data-dir
+STATE_FILE = "sandbox-state.json"  # the emulator's counters and the fake Zalo OA's users, kept with --data-dir
 LOG_FILE = "bot.log"
 START_TIMEOUT = 90.0
 SAVE_EVERY = 5.0
@@ -54,9 +58,11 @@ class Sandbox:
         self.settings = settings
         self.data_dir: Path | None = None
         self.api: FakeBotAPI | None = None
+        self.zalo: FakeZaloOA | None = None
         self.web: SandboxWeb | None = None
         self.process: BotProcess | None = None
         self._violations_logged = 0
+        self._zalo_violations_logged = 0
         self._saved_at = 0.0
         self._stopped = False
 
@@ -92,62 +98,84 @@ class Sandbox:
             self.data_dir = Path(tempfile.mkdtemp(prefix="motcua-sandbox-"))
         self.api = FakeBotAPI(token=TOKEN, bot_username=BOT_USERNAME)
         try:
-            self._resume_counters()
+            counters, zalo_state = self._read_state()
+            self._resume_counters(counters)
             seed(self.database_url, settings.procedures_dir, self.api)
         except CatalogError as exc:
             raise SandboxError(str(exc)) from None
+        self.zalo = zalo_oa.new_fake(self.database_url, zalo_state, settings.zalo_status_template)
         self.api.start()
+        self.zalo.start()
         try:
-            self.web = SandboxWeb(self.api, self.port, self.bot_status)
+            self.web = SandboxWeb(self.api, self.port, self.bot_status,
+                                  ZaloPanel(self.zalo, ZALO_CITIZEN, self.bot_status))
         except OSError as exc:
             raise SandboxError(f"cannot serve the page on 127.0.0.1:{self.port} ({exc.strerror or exc}); "
                                "choose another port with --port") from None
         self.web.start()
-        self._start_bot()
+        self._start_bot(settings.zalo_webhook_path)
 
-    def _resume_counters(self) -> None:
-        assert self.api is not None and self.data_dir is not None
-        counters: dict[str, int] = {}
+    def _read_state(self) -> tuple[dict[str, int], dict[str, Any] | None]:
+        """The emulator's counters and the fake Zalo OA's saved users (older state files hold
+        only the counters)."""
+        assert self.data_dir is not None
         state = self.data_dir / STATE_FILE
-        if state.exists():
-            try:
-                counters = {k: int(v) for k, v in json.loads(state.read_text()).items()}
-            except (ValueError, AttributeError, TypeError):
-                log.warning("ignoring unreadable %s", state)
+        if not state.exists():
+            return {}, None
+        try:
+            data = json.loads(state.read_text())
+            zalo = data.pop("zalo", None)
+            return {k: int(v) for k, v in data.items()}, zalo if isinstance(zalo, dict) else None
+        except (ValueError, AttributeError, TypeError):
+            log.warning("ignoring unreadable %s", state)
+            return {}, None
+
+    def _resume_counters(self, counters: dict[str, int]) -> None:
+        assert self.api is not None and self.data_dir is not None
         if (self.data_dir / "motcua.db").exists():
             counters["update_id"] = max(counters.get("update_id", 0), last_processed_update(self.database_url) + 1)
         self.api.resume_counters(counters)
 
-    def _save_counters(self) -> None:
+    def _save_state(self) -> None:
         if self.keep and self.api is not None and self.data_dir is not None:
+            state: dict[str, Any] = dict(self.api.counters())
+            if self.zalo is not None:
+                state["zalo"] = zalo_oa.saved_state(self.zalo)
             path = self.data_dir / STATE_FILE
-            path.with_suffix(".tmp").write_text(json.dumps(self.api.counters()))
+            path.with_suffix(".tmp").write_text(json.dumps(state, ensure_ascii=False))
             path.with_suffix(".tmp").replace(path)
         self._saved_at = time.monotonic()
 
-    def _start_bot(self) -> None:
-        assert self.api is not None and self.data_dir is not None
+    def _start_bot(self, webhook_path: str) -> None:
+        """The bot, then its Zalo webhook: the fake posts events only once the bot listens."""
+        assert self.api is not None and self.zalo is not None and self.data_dir is not None
+        port = zalo_oa.free_port()
         self.process = BotProcess(self.api, self.database_url, self.data_dir, cwd=self.cwd, die_with_parent=True, own_settings=True,
-                                  bot_username=BOT_USERNAME, album_wait_seconds=str(self.album_wait_seconds))
+                                  bot_username=BOT_USERNAME, album_wait_seconds=str(self.album_wait_seconds),
+                                  **zalo_oa.bot_settings(self.zalo, port, webhook_path))
         try:
             self.process.start(timeout=START_TIMEOUT)
+            zalo_oa.wait_for_health(port, self.process)
         except BotDidNotStart as exc:
             raise SandboxError(str(exc)) from None
+        self.zalo.webhook_url = f"http://127.0.0.1:{port}{webhook_path}"
 
     def stop(self) -> None:
-        """Stop the bot (it confirms its last updates to the emulator), then the servers; remove
-        the throw-away data directory."""
+        """Stop the bot (it confirms its last updates to the emulator and finishes the Zalo events
+        it took), then the servers; remove the throw-away data directory."""
         if self._stopped:
             return
         self._stopped = True
         if self.process is not None:
             self.process.stop()
         self.check()
-        self._save_counters()
+        self._save_state()
         if self.web is not None:
             self.web.stop()
         if self.api is not None:
             self.api.stop()
+        if self.zalo is not None:
+            self.zalo.stop()
         if not self.keep and self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -157,15 +185,19 @@ class Sandbox:
         return {"running": running, "log": str(self.log_path) if self.data_dir else None}
 
     def check(self) -> None:
-        """Log contract violations not logged yet; save the counters now and then."""
+        """Log contract violations (Bot API and Zalo OA API) not logged yet; save the state now and then."""
         if self.api is None:
             return
         violations = list(self.api.violations)
         for violation in violations[self._violations_logged:]:
             log.warning("Bot API contract violation: %s", violation)
         self._violations_logged = len(violations)
+        zalo_violations = list(self.zalo.violations) if self.zalo is not None else []
+        for violation in zalo_violations[self._zalo_violations_logged:]:
+            log.warning("Zalo OA API contract violation: %s", violation)
+        self._zalo_violations_logged = len(zalo_violations)
         if time.monotonic() - self._saved_at > SAVE_EVERY:
-            self._save_counters()
+            self._save_state()
 
     def log_tail(self, lines: int = 30) -> str:
         if self.data_dir is None or not self.log_path.exists():

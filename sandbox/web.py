@@ -12,7 +12,12 @@ of another site cannot send without a preflight this server never approves):
 - `POST /api/chats/<user_id>/files` multipart/form-data, file parts (any names) and an optional
   `caption` field: a JPEG or PNG is sent as a photo, several of them as an album, anything else
   as a document with its name and type;
-- `GET /files/<file_id>` the bytes of a file the emulator holds (uploads of both sides).
+- `GET /files/<file_id>` the bytes of a file the emulator holds (uploads of both sides);
+- with a fake Zalo OA, the fourth phone's endpoints under `/api/zalo/` and `/zalo-files/`
+  (sandbox/zalo_panel.py).
+
+Every request is checked the same way: the Host must be 127.0.0.1 or localhost, a POST must carry
+`X-Sandbox: 1`, and a chat must be one of the sandbox's own users (404 otherwise).
 """
 
 from __future__ import annotations
@@ -20,45 +25,40 @@ from __future__ import annotations
 import html
 import json
 import logging
-import mimetypes
 import re
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sandbox.botapi import FakeBotAPI
-from sandbox.botapi.server import parse_multipart
 from sandbox.people import EVERYONE, PANELS, Panel
-from sandbox.render import message_json, sniff_image_type
+from sandbox.render import message_json
+from sandbox.webparts import BadRequest, read_uploads, served_file
+from sandbox.zalo_panel import FILES_PATH as ZALO_FILES
+from sandbox.zalo_panel import ZaloPanel
+from sandbox.zalo_panel import panel_html as zalo_panel_html
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 ASSETS = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 MAX_BODY = 60 * 1024 * 1024  # above the bot's own limit, so it is the bot that refuses a big file
-PHOTO_TYPES = ("image/jpeg", "image/png")
 TEXT_LIMIT = 4096
-# Served inline as what they are; anything else is a download (an uploaded .html must not run here).
-INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain"}
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'none'"
 # Drawn, not an emoji: machines without an emoji font show a box instead.
 PAPERCLIP = ('<svg class="clip" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path d="M16.5 6.5v10a4.5 '
              '4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5" fill="none" stroke="currentColor" '
              'stroke-width="1.8" stroke-linecap="round"/></svg>')
 _CHAT_RE = re.compile(r"^/api/chats/(\d+)(?:/(text|press|files))?$")
+_ZALO_RE = re.compile(r"^/api/zalo/(\d+)(?:/(text|tap|follow|files))?$")
 
 
-class BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def render_page(panels: tuple[Panel, ...] = PANELS) -> str:
+def render_page(panels: tuple[Panel, ...] = PANELS, *, zalo: bool = False) -> str:
     template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    return template.replace("<!-- PANELS -->", "\n".join(_panel_html(panel) for panel in panels))
+    shown = [_panel_html(panel) for panel in panels] + ([zalo_panel_html()] if zalo else [])
+    return template.replace("<!-- PANELS -->", "\n".join(shown))
 
 
 def _panel_html(panel: Panel) -> str:
@@ -83,12 +83,15 @@ def _panel_html(panel: Panel) -> str:
 
 
 class SandboxWeb:
-    """The page server on 127.0.0.1:<port> (0: any free port), talking to the emulator in-process."""
+    """The page server on 127.0.0.1:<port> (0: any free port), talking in-process to the emulator
+    and, when given one, to the fake Zalo OA (the fourth phone)."""
 
-    def __init__(self, api: FakeBotAPI, port: int, bot_status: Callable[[], dict[str, Any]] = dict) -> None:
+    def __init__(self, api: FakeBotAPI, port: int, bot_status: Callable[[], dict[str, Any]] = dict,
+                 zalo: ZaloPanel | None = None) -> None:
         self.api = api
         self.bot_status = bot_status
-        self.page = render_page().encode("utf-8")
+        self.zalo = zalo
+        self.page = render_page(zalo=zalo is not None).encode("utf-8")
         handler = type("Handler", (_Handler,), {"web": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
@@ -142,28 +145,17 @@ class SandboxWeb:
         return {"ok": True, "update_id": self.api.press(user_id, data, message_id=message_id)}
 
     def send_files(self, user_id: int, content_type: str, body: bytes) -> dict[str, Any]:
-        match = re.search(r'boundary="?([^";]+)"?', content_type)
-        if not content_type.startswith("multipart/form-data") or match is None:
-            raise BadRequest(400, "expected multipart/form-data")
-        try:
-            fields, uploads = parse_multipart(body, match.group(1))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(400, f"malformed upload: {exc}") from None
-        files = [u for u in uploads.values() if u.data]
-        if not files:
-            raise BadRequest(400, "no file (or only empty files) in the upload")
-        caption = fields.get("caption", "").strip() or None
-        kinds = [_media_type(u.filename, u.content_type) for u in files]
-        if len(files) > 1 and len(files) <= 10 and all(kind in PHOTO_TYPES for kind in kinds):
+        caption, files = read_uploads(content_type, body)
+        if len(files) > 1 and len(files) <= 10 and all(upload.is_photo for upload in files):
             self.api.send_album(user_id, [u.data for u in files])
             return {"ok": True, "sent": ["photo"] * len(files)}
         sent = []
-        for upload, kind in zip(files, kinds):
-            if kind in PHOTO_TYPES:
+        for upload in files:
+            if upload.is_photo:
                 self.api.send_photo(user_id, upload.data, caption=caption)
                 sent.append("photo")
             else:
-                self.api.send_document(user_id, upload.data, file_name=upload.filename or "file", mime_type=kind,
+                self.api.send_document(user_id, upload.data, file_name=upload.filename, mime_type=upload.media_type,
                                        caption=caption)
                 sent.append("document")
             caption = None  # only the first file carries it
@@ -174,20 +166,11 @@ class SandboxWeb:
         if found is None:
             return None
         content, name, mime_type = found
-        kind = sniff_image_type(content) or mime_type or "application/octet-stream"
-        disposition = "inline" if kind in INLINE_TYPES else "attachment"
-        if kind not in INLINE_TYPES:
-            kind = "application/octet-stream"
-        filename = name or file_id
-        return content, kind, f"{disposition}; filename*=UTF-8''{quote(filename, safe='')}"
+        return served_file(content, name or file_id, mime_type)
 
-
-def _media_type(filename: str | None, declared: str | None) -> str:
-    """The type the browser declared, else one guessed from the name."""
-    if declared and declared != "application/octet-stream":
-        return declared.lower()
-    guessed, _ = mimetypes.guess_type(filename or "")
-    return guessed or "application/octet-stream"
+    def zalo_file(self, key: str) -> tuple[bytes, str, str] | None:
+        found = self.zalo.file(key) if self.zalo is not None else None
+        return served_file(*found) if found is not None else None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -220,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json({"ok": False, "error": str(exc)}, exc.status)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as exc:  # noqa: BLE001 - a sandbox page error is shown, never fatal
+        except Exception as exc:  # a sandbox page error is shown, never fatal
             log.exception("sandbox page: %s %s failed", verb, self.path)
             self._json({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, 500)
 
@@ -238,13 +221,14 @@ class _Handler(BaseHTTPRequestHandler):
             name = path.removeprefix("/static/")
             self._send(200, (STATIC_DIR / name).read_bytes(), ASSETS[name])
             return
-        if path.startswith("/files/"):
-            found = web.file(path.removeprefix("/files/"))
-            if found is None:
-                raise BadRequest(404, "no such file")
-            content, kind, disposition = found
-            self._send(200, content, kind, {"Content-Disposition": disposition, "Cache-Control": "max-age=3600"})
-            return
+        for prefix, serve in (("/files/", web.file), (ZALO_FILES, web.zalo_file)):
+            if path.startswith(prefix):
+                found = serve(path.removeprefix(prefix))
+                if found is None:
+                    raise BadRequest(404, "no such file")
+                content, kind, disposition = found
+                self._send(200, content, kind, {"Content-Disposition": disposition, "Cache-Control": "max-age=3600"})
+                return
         if path == "/favicon.ico":
             self._send(204, b"", "image/x-icon")
             return
@@ -252,9 +236,18 @@ class _Handler(BaseHTTPRequestHandler):
         if match and match.group(2) is None:
             self._json(web.chat(self._user(match.group(1))))
             return
+        match = _ZALO_RE.match(path)
+        if match and match.group(2) is None:
+            zalo, user_id = self._zalo_user(match.group(1))
+            self._json(zalo.chat(user_id))
+            return
         raise BadRequest(404, "not found")
 
     def _post(self, path: str, body: bytes) -> None:
+        zalo_match = _ZALO_RE.match(path)
+        if zalo_match and zalo_match.group(2) is not None:
+            self._post_zalo(zalo_match.group(1), zalo_match.group(2), body)
+            return
         match = _CHAT_RE.match(path)
         if not match or match.group(2) is None:
             raise BadRequest(404, "not found")
@@ -262,14 +255,18 @@ class _Handler(BaseHTTPRequestHandler):
         if action == "files":
             self._json(self.web.send_files(user_id, self.headers.get("Content-Type", ""), body))
             return
-        try:
-            payload = json.loads(body or b"{}")
-        except ValueError:
-            raise BadRequest(400, "expected a JSON body") from None
-        if not isinstance(payload, dict):
-            raise BadRequest(400, "expected a JSON object")
         handler = self.web.send_text if action == "text" else self.web.press
-        self._json(handler(user_id, payload))
+        self._json(handler(user_id, _json_object(body)))
+
+    def _post_zalo(self, raw_user: str, action: str, body: bytes) -> None:
+        zalo, user_id = self._zalo_user(raw_user)
+        if action == "files":
+            self._json(zalo.send_files(user_id, self.headers.get("Content-Type", ""), body))
+        elif action == "follow":
+            self._json(zalo.follow(user_id))
+        else:
+            handler = zalo.send_text if action == "text" else zalo.tap
+            self._json(handler(user_id, _json_object(body)))
 
     @staticmethod
     def _user(raw: str) -> int:
@@ -277,6 +274,12 @@ class _Handler(BaseHTTPRequestHandler):
         if user_id not in EVERYONE:
             raise BadRequest(404, f"no sandbox user {user_id}")
         return user_id
+
+    def _zalo_user(self, raw: str) -> tuple[ZaloPanel, str]:
+        zalo = self.web.zalo
+        if zalo is None or not zalo.known(raw):
+            raise BadRequest(404, f"no sandbox Zalo user {raw}")
+        return zalo, raw
 
     def _json(self, value: Any, status: int = 200) -> None:
         self._send(status, json.dumps(value, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8",
@@ -294,5 +297,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+    def log_message(self, format: str, *args: Any) -> None:  # the base class's signature
         """Quiet: the page polls twice a second."""
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        raise BadRequest(400, "expected a JSON body") from None
+    if not isinstance(payload, dict):
+        raise BadRequest(400, "expected a JSON object")
+    return payload

@@ -1,5 +1,7 @@
 // The sandbox page: each panel shows one user's private chat with the bot, polled every 500 ms.
-// Message HTML comes from the server already sanitized (sandbox/render.py).
+// Message HTML comes from the server already sanitized (sandbox/render.py, sandbox/zalo_panel.py).
+// The Zalo panel (data-channel="zalo") is the same phone with Zalo's ways: buttons post a payload,
+// a follow button until the user follows, and no pop-up answers.
 "use strict";
 
 (function () {
@@ -7,7 +9,11 @@
   const POST_HEADERS = { "X-Sandbox": "1" };
   const BOT_LINK = /^https:\/\/t\.me\/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]+)$/;
   const panels = [];
-  let violationsShown = 0;
+  const VIOLATION_LABELS = {
+    telegram: "Vi phạm hợp đồng Bot API (contract violation): ",
+    zalo: "Vi phạm hợp đồng Zalo OA API (contract violation): ",
+  };
+  const violationsShown = { telegram: 0, zalo: 0 };
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -31,10 +37,12 @@
   class Panel {
     constructor(root) {
       this.root = root;
+      this.api = root.dataset.api || "/api/chats/";
+      this.channel = root.dataset.channel || "telegram";
       this.select = root.querySelector("[data-testid=user-select]");
       this.list = root.querySelector("[data-testid=messages]");
       this.input = root.querySelector("[data-testid=text-input]");
-      this.fileInput = root.querySelector("[data-testid=file-input]");
+      this.fileInputs = root.querySelectorAll("input[type=file]");
       this.toast = root.querySelector(".toast");
       this.form = root.querySelector("form.composer");
       this.error = el("div", "error-note");
@@ -42,7 +50,7 @@
       this.reset();
       this.select.addEventListener("change", () => { this.reset(); this.refresh(); });
       this.form.addEventListener("submit", (event) => { event.preventDefault(); this.sendText(); });
-      this.fileInput.addEventListener("change", () => this.sendFiles());
+      this.fileInputs.forEach((input) => input.addEventListener("change", () => this.sendFiles(input)));
       root.querySelectorAll(".shortcut").forEach((button) => {
         button.addEventListener("click", () => this.send(button.dataset.command));
       });
@@ -68,8 +76,8 @@
     async refresh() {
       const generation = this.generation;
       const sequence = this.requested = (this.requested || 0) + 1;
-      const response = await fetch("/api/chats/" + this.chatId, { cache: "no-store" });
-      if (!response.ok) throw new Error("GET /api/chats: " + response.status);
+      const response = await fetch(this.api + this.chatId, { cache: "no-store" });
+      if (!response.ok) throw new Error("GET " + this.api + ": " + response.status);
       const chat = await response.json();
       // An answer overtaken by a later one (or for the user shown before) is dropped.
       if (generation === this.generation && sequence > (this.applied || 0)) {
@@ -107,12 +115,14 @@
         list.scrollTop = list.scrollHeight;
         this.stickToBottom = false;
       }
-      this.showAnswers(chat.answers);
+      this.showAnswers(chat.answers || []);
     }
 
     build(message) {
-      const node = el("div", "message " + (message.from === "bot" ? "bot" : "user"));
+      const side = message.from === "bot" || message.from === "system" ? message.from : "user";
+      const node = el("div", "message " + side);
       node.dataset.messageId = message.id;
+      if (message.kind) node.classList.add("kind-" + message.kind);
       if (message.media_group_id) node.classList.add("album");
       if (message.photo) {
         const img = el("img");
@@ -193,7 +203,7 @@
     }
 
     send(text) {
-      return this.act(() => post("/api/chats/" + this.chatId + "/text", { text: text }, true));
+      return this.act(() => post(this.api + this.chatId + "/text", { text: text }, true));
     }
 
     sendText() {
@@ -208,8 +218,8 @@
         { message_id: messageId, callback_data: callbackData }, true));
     }
 
-    sendFiles() {
-      const files = Array.from(this.fileInput.files || []);
+    sendFiles(input) {
+      const files = Array.from(input.files || []);
       if (!files.length) return;
       const form = new FormData();
       files.forEach((file, i) => form.append("file" + i, file, file.name));
@@ -217,8 +227,43 @@
         form.append("caption", this.input.value);
         this.input.value = "";
       }
-      this.fileInput.value = "";
-      return this.act(() => post("/api/chats/" + this.chatId + "/files", form, false));
+      input.value = "";
+      return this.act(() => post(this.api + this.chatId + "/files", form, false));
+    }
+  }
+
+  // Zalo: a button posts its payload (as a tap does on Zalo); link buttons open; phone and SMS
+  // buttons cannot work here. Until the user follows the OA, a bar offers to follow it.
+  class ZaloPanel extends Panel {
+    constructor(root) {
+      super(root);
+      this.followBar = root.querySelector("[data-testid=follow-bar]");
+      root.querySelector("[data-testid=follow]").addEventListener("click", () => {
+        this.act(() => post(this.api + this.chatId + "/follow", {}, true));
+      });
+    }
+
+    apply(chat) {
+      super.apply(chat);
+      this.followBar.hidden = chat.following;
+    }
+
+    button(message, button) {
+      const node = el("button", "inline-button", button.text);
+      node.type = "button";
+      if (button.payload !== undefined) {
+        node.dataset.payload = button.payload;
+        node.addEventListener("click", () => this.act(() => post(this.api + this.chatId + "/tap",
+          { payload: button.payload }, true)));
+      } else if (button.url) {
+        node.classList.add("url");
+        node.title = button.url;
+        node.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
+      } else {
+        node.disabled = true;
+        node.title = String(button.disabled || "") + " (không dùng được trong bản thử)";
+      }
+      return node;
     }
   }
 
@@ -229,13 +274,17 @@
       ? "Bot đã dừng (the bot stopped)" + (bot.log ? " — nhật ký: " + bot.log : "")
       : "Bot đang chạy (the bot is running)";
     status.classList.toggle("down", bot.running === false);
+  }
+
+  // Each chat answer lists every violation of its channel's fake so far; new ones are appended.
+  function showViolations(channel, chat) {
     const box = document.querySelector("[data-testid=violations]");
     const violations = chat.violations || [];
-    for (const text of violations.slice(violationsShown)) {
-      box.append(el("div", "violation", "Vi phạm hợp đồng Bot API (contract violation): " + text));
+    for (const text of violations.slice(violationsShown[channel])) {
+      box.append(el("div", "violation " + channel, VIOLATION_LABELS[channel] + text));
     }
-    violationsShown = Math.max(violationsShown, violations.length);
-    box.hidden = violationsShown === 0;
+    violationsShown[channel] = Math.max(violationsShown[channel], violations.length);
+    box.hidden = violationsShown.telegram + violationsShown.zalo === 0;
   }
 
   async function poll() {
@@ -243,13 +292,19 @@
       const chats = await Promise.all(panels.map((panel) => panel.refresh().catch(() => null)));
       const first = chats.find((chat) => chat);
       if (first) showStatus(first);
+      for (const channel of Object.keys(violationsShown)) {
+        const index = chats.findIndex((chat, i) => chat && panels[i].channel === channel);
+        if (index >= 0) showViolations(channel, chats[index]);
+      }
     } finally {
       setTimeout(poll, POLL_MS);
     }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.querySelectorAll(".panel").forEach((root) => panels.push(new Panel(root)));
+    document.querySelectorAll(".panel").forEach((root) => {
+      panels.push(root.dataset.channel === "zalo" ? new ZaloPanel(root) : new Panel(root));
+    });
     poll();
   });
 })();

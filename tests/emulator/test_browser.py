@@ -1,7 +1,9 @@
 """The sandbox page in a real browser: `python -m bot sandbox` started as a subprocess, its page
 opened in headless Chromium (Debian's `chromium` package, driven by Playwright), and used like a
 person would: a citizen files a "Chứng thực bản sao" case by typing, tapping buttons and uploading
-a photo; the officer accepts it and reports the result; the citizen sees both status messages.
+a photo; a citizen on Zalo follows the Official Account and files the same procedure (buttons, a
+numbered list answered by typing its number, a photo); the officer accepts both cases and reports
+the results; each citizen sees both status messages in their own phone.
 
 Needs /usr/bin/chromium (`scripts/install-browser`, which `scripts/test` runs) and the `playwright`
 package (the `test` extra). A full-page screenshot is kept in test-artifacts/sandbox-<db>.png (on a
@@ -147,7 +149,8 @@ def browser_or_fail() -> tuple[object, Callable[..., object]]:
         pytest.fail(f"Chromium is missing ({CHROMIUM}); the browser test needs Debian's chromium package: "
                     "run scripts/install-browser (or, as root: apt-get install -y chromium)", pytrace=False)
     try:
-        from playwright.sync_api import expect, sync_playwright  # noqa: PLC0415 - a clear failure instead
+        # Imported here, so that a missing package is a clear failure instead of a collection error.
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.fail("the Python package playwright is missing: .venv/bin/pip install -e '.[test]' "
                     "(scripts/test does it)", pytrace=False)
@@ -182,6 +185,9 @@ class Chat:
             self.root.locator("button[data-testid=send]").click()
         return self._then_new_message(type_and_send)
 
+    def count(self) -> int:
+        return self.bot.count()
+
     def tap(self, label: str, where=None):
         """Tap the inline button whose label contains `label`, on the latest bot message
         (or on the message `where`)."""
@@ -211,10 +217,60 @@ class Chat:
             return f"  (unavailable: {exc})"
 
 
+class ZaloChat(Chat):
+    """The Zalo phone: an answer may be several messages (waited for until none comes for a
+    moment), and a list of more than five choices is numbered text answered by typing the number."""
+
+    QUIET_MS = 600
+
+    def _then_new_message(self, action: Callable[[], None]):
+        before = self.bot.count()
+        action()
+        self.bot.nth(before).wait_for()
+        count, quiet = self.bot.count(), 0
+        while quiet < self.QUIET_MS:
+            self.page.wait_for_timeout(150)
+            quiet = quiet + 150 if self.bot.count() == count else 0
+            count = self.bot.count()
+        return self.last
+
+    def follow(self):
+        self.expect(self.root.locator("[data-testid=follow-bar]")).to_be_visible()
+        home = self._then_new_message(self.root.locator("button[data-testid=follow]").click)
+        self.expect(self.root.locator("[data-testid=follow-bar]")).to_be_hidden()
+        return home
+
+    def tap(self, label: str, where=None):
+        """The button labelled `label` on one of the newest bot messages, or else the number of
+        `label` in the newest numbered list, typed."""
+        if where is not None:
+            return super().tap(label, where)
+        count = self.bot.count()
+        for index in range(count - 1, max(count - 6, -1), -1):
+            message = self.bot.nth(index)
+            button = message.locator("button.inline-button", has_text=label)
+            if button.count():
+                return self._then_new_message(button.first.click)
+            numbers = re.findall(rf"^(\d+)\. [^\n]*{re.escape(label)}", message.inner_text(), re.MULTILINE)
+            if numbers:
+                return self.send(numbers[-1])
+        raise AssertionError(f"no button or numbered choice '{label}' in the Zalo chat:\n{self.transcript()}")
+
+    def upload(self, path: Path):
+        photos = self.messages.locator("div.message.user img").count()
+        message = self._then_new_message(
+            lambda: self.root.locator("input[type=file][data-testid=photo-input]").set_input_files(path))
+        self.expect(self.messages.locator("div.message.user img")).to_have_count(photos + 1)
+        return message
+
+
 def file_case(citizen: Chat, procedure: Procedure) -> str:
     """From /start to the receipt; returns the case code."""
     expect = citizen.expect
-    citizen.send("/start")
+    if isinstance(citizen, ZaloChat):
+        expect(citizen.follow()).to_contain_text("Tây Đằng")
+    else:
+        citizen.send("/start")
     citizen.tap("Nộp hồ sơ")
     title = procedure.short_title.vi if procedure.short_title else procedure.title.vi
     citizen.tap(title)  # its label starts with the procedure's number, e.g. "2. Chứng thực bản sao (sao y)"
@@ -223,7 +279,9 @@ def file_case(citizen: Chat, procedure: Procedure) -> str:
     for field in procedure.applicant_fields:
         question = citizen.last
         expect(question).to_contain_text(field.label.vi)
-        if field.type is FieldType.CHOICE:
+        if field.type is FieldType.CHOICE and isinstance(citizen, ZaloChat):
+            citizen.tap(field.options[0].label.vi)  # a button, or its number when there are many
+        elif field.type is FieldType.CHOICE:
             first = question.locator("button.inline-button").first
             expect(first).to_have_text(field.options[0].label.vi)
             citizen.tap(field.options[0].label.vi, where=question)
@@ -275,7 +333,8 @@ def test_citizen_files_a_case_and_the_officer_finishes_it_in_the_browser(
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+        # Wide enough for the four phones side by side, as on an office's desktop screen.
+        context = browser.new_context(viewport={"width": 1560, "height": 900}, locale="vi-VN")
         context.tracing.start(screenshots=True, snapshots=True)
         page = context.new_page()
         page.set_default_timeout(STEP_TIMEOUT)
@@ -284,24 +343,32 @@ def test_citizen_files_a_case_and_the_officer_finishes_it_in_the_browser(
         page.on("pageerror", lambda error: console.append(f"page error: {error}"))
         citizen = Chat(page, "citizen", expect)
         officer = Chat(page, "officer", expect)
+        zalo = ZaloChat(page, "zalo", expect)
         failed = True
         try:
             page.goto(sandbox.url + "/")
             expect(page.locator("[data-testid=bot-status]")).to_contain_text("Bot đang chạy")
 
             code = file_case(citizen, procedure)
+            zalo_code = file_case(zalo, procedure)
+            assert zalo_code != code
+            expect(zalo.messages.locator("div.message.user.kind-tap").first).to_contain_text("Nộp hồ sơ")
 
             officer_finishes(officer, code)
+            officer_finishes(officer, zalo_code)
 
             citizen.sees("đang được xử lý")
             citizen.sees("đã có kết quả")
             expect(citizen.bot.filter(has_text="đã có kết quả")).to_contain_text(code)
+            zalo.sees("đang được xử lý")
+            zalo.sees("đã có kết quả")
+            expect(zalo.bot.filter(has_text="đã có kết quả")).to_contain_text(zalo_code)
             expect(page.locator("[data-testid=violations]")).to_be_hidden()
             failed = False
         finally:
             try:
                 page.screenshot(path=str(screenshot), full_page=True)
-            except Exception as exc:  # noqa: BLE001 - keep the test's own error, if any
+            except Exception as exc:  # keep the test's own error, if any
                 console.append(f"(no screenshot: {exc})")
                 if not failed:
                     raise
@@ -310,6 +377,7 @@ def test_citizen_files_a_case_and_the_officer_finishes_it_in_the_browser(
                 request.node.add_report_section("call", "browser", "\n".join([
                     f"screenshot: {screenshot}", f"trace: {trace} (playwright show-trace {trace})",
                     "citizen chat:", citizen.transcript(), "officer chat:", officer.transcript(),
+                    "Zalo citizen chat:", zalo.transcript(),
                     "browser console:", *console, "sandbox output:", sandbox.log()]))
             else:
                 context.tracing.stop()

@@ -1,8 +1,10 @@
 """`motcua sandbox` started as the IT person would (`python -m bot sandbox`), driven through the
-JSON endpoints of its page exactly as the page's script does, plus its HTML sanitizer."""
+JSON endpoints of its page exactly as the page's script does (the three Telegram phones and the
+Zalo one), plus its HTML sanitizer and the page over the fakes with a scripted bot."""
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -15,18 +17,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from dialogs.catalog import FieldType
+from dialogs.catalog import FieldType, Procedure
 from sandbox.botapi import FakeBotAPI, parse_html
-from sandbox.people import CITIZENS, OFFICER, STAFF
+from sandbox.people import CITIZENS, OFFICER, STAFF, ZALO_CITIZEN
 from sandbox.render import entities_to_html, message_json, sanitize_html
 from sandbox.runner import Sandbox
 from sandbox.web import SandboxWeb
+from sandbox.zalo_panel import ZaloPanel
+from sandbox.zaloapi import FakeZaloOA
 from tests.support.people import JPEG, PDF, PNG
 from tests.support.walk import CATALOG, TYPED_ANSWERS
 
@@ -140,12 +145,16 @@ class PageUser:
     def tap(self, label: str, expect: int = 1) -> dict[str, Any]:
         """Press the button whose label contains `label` on the newest message that has one."""
         for message in reversed(self.bot_messages()):
-            found = [b for row in message["buttons"] for b in row if label in b["text"]]
-            if found:
-                body = {"message_id": message["id"], "callback_data": found[0]["callback_data"]}
-                return self._reply(lambda: self.page.post(f"/api/chats/{self.user_id}/press", json=body,
-                                                          headers=POST), expect)
+            if any(label in b["text"] for row in message["buttons"] for b in row):
+                return self.press(message, label, expect)
         raise AssertionError(f"no button '{label}' in the chat of {self.user_id}")
+
+    def press(self, message: dict[str, Any], label: str, expect: int = 1) -> dict[str, Any]:
+        """Press the button whose label contains `label` on this message."""
+        button = next(b for row in message["buttons"] for b in row if label in b["text"])
+        body = {"message_id": message["id"], "callback_data": button["callback_data"]}
+        return self._reply(lambda: self.page.post(f"/api/chats/{self.user_id}/press", json=body, headers=POST),
+                           expect)
 
     def upload(self, name: str, content: bytes, mime_type: str, expect: int = 1) -> dict[str, Any]:
         files = {"file0": (name, content, mime_type)}
@@ -153,28 +162,103 @@ class PageUser:
                                                   headers=POST), expect)
 
 
+class ZaloPageUser:
+    """The Zalo phone of the page: follow, type, tap a button (its payload goes to the bot), type
+    the number of a choice in a numbered list, upload; an answer may be several Zalo messages."""
+
+    def __init__(self, page: httpx.Client, user_id: str = ZALO_CITIZEN.user_id) -> None:
+        self.page, self.user_id = page, user_id
+        self.api = f"/api/zalo/{user_id}"
+
+    def chat(self) -> dict[str, Any]:
+        response = self.page.get(self.api)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def messages(self) -> list[dict[str, Any]]:
+        return self.chat()["messages"]
+
+    def bot_messages(self) -> list[dict[str, Any]]:
+        return [m for m in self.messages() if m["from"] == "bot"]
+
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], what: str, timeout: float = 20) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self.messages()
+            if predicate(messages):
+                return messages
+            if time.monotonic() > deadline:
+                shown = "\n".join(f"  {m['from']}: {m['html'][:160]!r} {labels(m)}" for m in messages)
+                raise AssertionError(f"Zalo user {self.user_id}: {what} within {timeout}s; the chat:\n{shown}")
+            time.sleep(0.1)
+
+    def _reply(self, path: str, expect: int = 1, **request: Any) -> str:
+        """Post, wait for `expect` new bot messages and for the answer to end (0.5 s without a new
+        message); returns the text of all bot messages of the answer."""
+        before = len(self.bot_messages())
+        response = self.page.post(self.api + path, headers=POST, **request)
+        assert response.status_code == 200 and response.json()["ok"], response.text
+        self.wait_for(lambda ms: len([m for m in ms if m["from"] == "bot"]) >= before + expect,
+                      f"{expect} new bot message(s)")
+        count, quiet_since = len(self.bot_messages()), time.monotonic()
+        while time.monotonic() - quiet_since < 0.5:
+            time.sleep(0.1)
+            if len(self.bot_messages()) != count:
+                count, quiet_since = len(self.bot_messages()), time.monotonic()
+        return "\n\n".join(text_of(m) for m in self.bot_messages()[before:])
+
+    def follow(self) -> str:
+        return self._reply("/follow", json={})
+
+    def send(self, text: str, expect: int = 1) -> str:
+        return self._reply("/text", expect, json={"text": text})
+
+    def tap(self, label: str, expect: int = 1) -> str:
+        """The button whose label contains `label` on the newest message with one, or else the
+        number of `label` in the newest numbered list, typed."""
+        for message in reversed(self.bot_messages()):
+            found = [b for row in message["buttons"] for b in row if label in b["text"]]
+            if found:
+                return self._reply("/tap", expect, json={"payload": found[0]["payload"]})
+            numbers = re.findall(rf"^(\d+)\. [^\n]*{re.escape(label)}", text_of(message), re.MULTILINE)
+            if numbers:
+                return self.send(numbers[-1], expect)
+        raise AssertionError(f"no button or numbered choice '{label}' in the Zalo chat")
+
+    def upload(self, name: str, content: bytes, mime_type: str, expect: int = 1) -> str:
+        return self._reply("/files", expect, files={"file0": (name, content, mime_type)})
+
+
 def labels(message: dict[str, Any]) -> list[str]:
     return [button["text"] for row in message["buttons"] for button in row]
 
 
 def text_of(message: dict[str, Any]) -> str:
-    return re.sub(r"<[^>]+>", "", message["html"])
+    return html.unescape(re.sub(r"<[^>]+>", "", message["html"]))
+
+
+def short_title(procedure: Procedure) -> str:
+    return procedure.short_title.vi if procedure.short_title else procedure.title.vi
 
 
 # ---------------------------------------------------------------------- the page
-def test_page_shows_three_phones_and_loads_only_local_assets(sandbox: Running, page: httpx.Client) -> None:
+def test_page_shows_four_phones_and_loads_only_local_assets(sandbox: Running, page: httpx.Client) -> None:
     response = page.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert "default-src 'none'" in response.headers["content-security-policy"]
     html = response.text
-    for panel in ("chat-citizen", "chat-officer", "chat-staff"):
+    for panel in ("chat-citizen", "chat-officer", "chat-staff", "chat-zalo"):
         assert f'data-testid="{panel}"' in html
     for testid in ("user-select", "messages", "text-input", "send", "file-input"):
-        assert html.count(f'data-testid="{testid}"') == 3, testid
+        assert html.count(f'data-testid="{testid}"') == 4, testid
     options = re.findall(r'<option value="(\d+)">([^<]+)</option>', html)
-    assert [int(value) for value, _ in options] == [p.telegram_id for p in (*CITIZENS, OFFICER, STAFF)]
+    assert [value for value, _ in options] == [str(p.telegram_id) for p in (*CITIZENS, OFFICER, STAFF)] + [
+        ZALO_CITIZEN.user_id]
     assert "Nguyễn Văn An" in html and "Cán bộ Một Cửa" in html
+    zalo = html[html.index('data-testid="chat-zalo"'):]
+    assert "Người dân (Zalo)" in zalo and ZALO_CITIZEN.name in zalo
+    assert 'data-testid="follow"' in zalo and "Theo dõi OA" in zalo and 'data-testid="photo-input"' in zalo
     references = re.findall(r'(?:src|href)="([^"]*)"', html)
     assert references and all(ref.startswith("/") and not ref.startswith("//") for ref in references), references
     for asset, kind in (("/static/app.css", "text/css"), ("/static/app.js", "text/javascript")):
@@ -190,6 +274,17 @@ def test_posts_need_the_page_header_and_a_sandbox_user(page: httpx.Client) -> No
     assert page.post("/api/chats/1001/text", json={"text": "  "}, headers=POST).status_code == 400
     assert page.post("/api/chats/1001/press", json={"message_id": 999_999, "callback_data": "m.apply"},
                      headers=POST).status_code == 404
+    zalo = f"/api/zalo/{ZALO_CITIZEN.user_id}"
+    for action in ("follow", "text", "tap", "files"):
+        assert page.post(f"{zalo}/{action}", json={"text": "hi", "payload": "#x"}).status_code == 403, action
+    assert page.get("/api/zalo/4242").status_code == 404
+    assert page.get("/api/zalo/1001").status_code == 404, "a Telegram user is no Zalo user"
+    assert page.get(f"/api/chats/{ZALO_CITIZEN.user_id}").status_code == 404, "nor the other way round"
+    assert page.post("/api/zalo/4242/text", json={"text": "hi"}, headers=POST).status_code == 404
+    assert page.post(f"{zalo}/text", json={"text": " "}, headers=POST).status_code == 400
+    assert page.post(f"{zalo}/tap", json={"payload": "#nav:apply-forged"}, headers=POST).status_code == 404
+    assert page.get("/zalo-files/u.nothing").status_code == 404
+    assert page.get(zalo, headers={"Host": "evil.example"}).status_code == 403
 
 
 # ------------------------------------------------------------------ the citizen
@@ -280,6 +375,79 @@ def test_the_staff_panel_user_may_announce(page: httpx.Client) -> None:
     assert page.get(f"/api/chats/{STAFF.telegram_id}").json()["violations"] == []
 
 
+# ------------------------------------------------------------------- the Zalo citizen
+def test_zalo_citizen_follows_files_a_case_with_a_photo_and_sees_the_officer_accept_it(page: httpx.Client) -> None:
+    citizen = ZaloPageUser(page)
+    assert citizen.chat()["following"] is False
+    home = citizen.follow()
+    assert "Tây Đằng" in home
+    chat = citizen.chat()
+    assert chat["following"] is True and chat["violations"] == []
+    assert chat["messages"][0]["from"] == "system", "the follow is shown"
+    assert page.post(f"{citizen.api}/follow", json={}, headers=POST).status_code == 409
+    assert any("Nộp hồ sơ" in label for label in labels(chat["messages"][-1]))
+
+    procedure = CATALOG["chung-thuc-ban-sao"]
+    listing = citizen.tap("Nộp hồ sơ")
+    assert "trả lời bằng số" in listing and short_title(procedure) in listing, listing
+    tapped = citizen.messages()[-2]
+    assert tapped["from"] == "user" and tapped["kind"] == "tap" and "Nộp hồ sơ" in text_of(tapped), \
+        "a tap shows the button's title, not its hidden payload"
+    citizen.tap(short_title(procedure))  # typed as its number
+    assert citizen.messages()[-2]["html"].isdigit()
+    citizen.tap("Bắt đầu nộp hồ sơ")
+    message = citizen.tap("Tôi đồng ý")
+    for field in procedure.applicant_fields:
+        assert field.label.vi in message, message
+        if field.type is FieldType.CHOICE:
+            message = citizen.tap(field.options[0].label.vi)
+        elif field.type is FieldType.NUMBER:
+            message = citizen.send(str(field.min if field.min is not None else 1))
+        else:
+            message = citizen.send(TYPED_ANSWERS[field.type])
+    (document,) = procedure.collected_documents
+    assert document.name.vi in message
+
+    accepted = citizen.upload("trang-1.jpg", JPEG, "image/jpeg")
+    assert "⚠️" not in accepted and "Xong" in " ".join(labels(citizen.bot_messages()[-1])), accepted
+    sent_photo = next(m for m in reversed(citizen.messages()) if m["from"] == "user" and m["photo"])
+    served = page.get(sent_photo["photo"])
+    assert served.status_code == 200 and served.content == JPEG and served.headers["content-type"] == "image/jpeg"
+    assert "kiểm tra" in citizen.tap("Xong")
+    receipt = citizen.tap("Xác nhận nộp")
+    code = CODE.search(receipt)
+    assert code and "Mã hồ sơ" in receipt, receipt
+
+    officer = PageUser(page, OFFICER.telegram_id)
+    officer.wait_for(lambda ms: any(code.group(0) in text_of(m) and m["buttons"] for m in ms),
+                     f"the case card of {code.group(0)}")
+    card = next(m for m in reversed(officer.bot_messages()) if code.group(0) in text_of(m) and m["buttons"])
+    officer.press(card, "Tiếp nhận", expect=2)
+    told = citizen.wait_for(lambda ms: any(code.group(0) in text_of(m) and "đang được xử lý" in text_of(m)
+                                           for m in ms if m["from"] == "bot"), "the status change")
+    assert told[-1]["from"] == "bot"
+    assert citizen.chat()["violations"] == [], "the bot kept to the Zalo OA API's contract"
+
+
+def test_zalo_documents_and_typed_markup(page: httpx.Client) -> None:
+    citizen = ZaloPageUser(page)
+    if not citizen.chat()["following"]:
+        citizen.follow()
+    citizen.send("<script>alert('x')</script> & <b>")
+    mine = [m for m in citizen.messages() if m["from"] == "user" and "script" in m["html"]]
+    assert mine[-1]["html"] == "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &lt;b&gt;"
+    citizen.upload("giấy tờ.pdf", PDF, "application/pdf")
+    sent = next(m for m in reversed(citizen.messages()) if m["from"] == "user" and m["document"])
+    assert sent["document"]["name"] == "giấy tờ.pdf" and sent["document"]["mime_type"] == "application/pdf"
+    served = page.get(sent["document"]["url"])
+    assert served.status_code == 200 and served.content == PDF and served.headers["content-type"] == "application/pdf"
+    citizen.upload("x.html", b"<script>alert(1)</script>", "text/html")
+    sent = next(m for m in reversed(citizen.messages()) if m["from"] == "user" and m["document"])
+    served = page.get(sent["document"]["url"])
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"].startswith("attachment")
+
+
 # ------------------------------------------------------------------ start and keep
 def test_start_without_a_token_runs_the_sandbox(tmp_path: Path) -> None:
     running = start_sandbox(tmp_path, command="start")
@@ -292,16 +460,28 @@ def test_start_without_a_token_runs_the_sandbox(tmp_path: Path) -> None:
 
 
 def test_a_kept_data_dir_goes_on_after_a_restart(tmp_path: Path) -> None:
+    """Both channels go on: Telegram update ids stay below the Zalo events' ids, the bot's stored
+    Zalo tokens work with the new fake, and the Zalo citizen still follows and may be answered."""
     data = tmp_path / "kept"
     for round_ in range(2):
         running = start_sandbox(tmp_path, "--data-dir", str(data))
         try:
             with httpx.Client(base_url=running.url, timeout=30) as page:
+                zalo = ZaloPageUser(page)
+                if round_ == 0:
+                    assert "Tây Đằng" in zalo.follow()
+                else:
+                    assert zalo.chat()["following"], "the follower is remembered"
+                    assert "Tây Đằng" in zalo.send("/start")
                 menu = PageUser(page, CITIZENS[0].telegram_id).send("/start")
                 assert "Nộp hồ sơ" in " ".join(labels(menu)), f"round {round_}"
+                assert zalo.chat()["violations"] == [], f"round {round_}"
         finally:
             assert running.stop() == 0
         assert (data / "motcua.db").exists() and (data / "sandbox-state.json").exists()
+        state = json.loads((data / "sandbox-state.json").read_text())
+        assert state["update_id"] < 2**40, "Telegram ids never reach the range of other channels' events"
+        assert [u["user_id"] for u in state["zalo"]["users"]] == [ZALO_CITIZEN.user_id]
 
 
 # ---------------------------------------------------------------------- rendering
@@ -367,7 +547,7 @@ def emulated() -> Iterator[tuple[FakeBotAPI, httpx.Client, httpx.Client]]:
 
 def test_bot_messages_are_shown_with_media_buttons_and_edits(
         emulated: tuple[FakeBotAPI, httpx.Client, httpx.Client]) -> None:
-    api, page, bot = emulated
+    _, page, bot = emulated
     chat = CITIZENS[0].telegram_id
     keyboard = json.dumps({"inline_keyboard": [[{"text": "Đồng ý", "callback_data": "ok"}],
                                                [{"text": "Cổng DVC", "url": "https://dichvucong.gov.vn"}]]})
@@ -400,7 +580,7 @@ def test_bot_messages_are_shown_with_media_buttons_and_edits(
 
 def test_pressing_a_button_queues_a_callback_query_from_that_user(
         emulated: tuple[FakeBotAPI, httpx.Client, httpx.Client]) -> None:
-    api, page, bot = emulated
+    _, page, bot = emulated
     chat = CITIZENS[0].telegram_id
     keyboard = json.dumps({"inline_keyboard": [[{"text": "Đồng ý", "callback_data": "ok"}]]})
     sent = bot.post("sendMessage", data={"chat_id": chat, "text": "Hỏi", "reply_markup": keyboard}).json()["result"]
@@ -429,3 +609,117 @@ def test_contract_violations_are_listed_for_the_page_and_logged(
         watcher.check()
         watcher.check()
     assert [r.getMessage() for r in caplog.records] == [f"Bot API contract violation: {violation}"]
+
+
+# ----------------------------------------- the Zalo phone over the fake OA with a scripted bot
+class _Webhook(BaseHTTPRequestHandler):
+    """The bot's webhook, reduced to answering 200 (the test plays the bot)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # the base class's signature
+        pass
+
+
+@pytest.fixture
+def zalo_emulated() -> Iterator[tuple[FakeZaloOA, httpx.Client, httpx.Client]]:
+    """The page server over both fakes, without the bot; the Zalo citizen has followed the OA."""
+    api, zalo = FakeBotAPI(), FakeZaloOA()
+    webhook = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
+    threading.Thread(target=webhook.serve_forever, daemon=True).start()
+    api.start()
+    zalo.start()
+    zalo.webhook_url = f"http://127.0.0.1:{webhook.server_address[1]}/zalo/webhook"
+    web = SandboxWeb(api, 0, zalo=ZaloPanel(zalo))
+    web.start()
+    try:
+        with httpx.Client(base_url=web.url, timeout=10) as page, \
+                httpx.Client(base_url=zalo.url, headers={"access_token": zalo.access_token}, timeout=10) as bot:
+            assert page.post(f"/api/zalo/{ZALO_CITIZEN.user_id}/follow", json={}, headers=POST).json()["ok"]
+            yield zalo, page, bot
+    finally:
+        web.stop()
+        api.stop()
+        zalo.stop()
+        webhook.shutdown()
+        webhook.server_close()
+
+
+def _send(bot: httpx.Client, message: dict[str, Any]) -> dict[str, Any]:
+    answer = bot.post("/v3.0/oa/message/cs", json={"recipient": {"user_id": ZALO_CITIZEN.user_id},
+                                                   "message": message}).json()
+    assert answer["error"] == 0, answer
+    return answer
+
+
+def _upload(bot: httpx.Client, kind: str, name: str, content: bytes, mime_type: str) -> str:
+    answer = bot.post(f"/v2.0/oa/upload/{kind}", files={"file": (name, content, mime_type)}).json()
+    assert answer["error"] == 0, answer
+    return str(answer["data"].get("attachment_id") or answer["data"].get("token"))
+
+
+def test_zalo_bot_messages_are_shown_with_buttons_images_and_files(
+        zalo_emulated: tuple[FakeZaloOA, httpx.Client, httpx.Client]) -> None:
+    zalo, page, bot = zalo_emulated
+    buttons = [{"title": "Đồng ý", "type": "oa.query.hide", "payload": "#ok"},
+               {"title": "Cổng DVC", "type": "oa.open.url", "payload": {"url": "https://dichvucong.gov.vn"}},
+               {"title": "Gọi UBND", "type": "oa.open.phone", "payload": {"phone_code": "0912345678"}}]
+    _send(bot, {"text": "Chào <b>ông/bà</b> & xem https://dichvucong.gov.vn.",
+                "attachment": {"type": "template", "payload": {"buttons": buttons}}})
+    image = _upload(bot, "image", "qr.png", PNG, "image/png")
+    _send(bot, {"text": "Ảnh mẫu", "attachment": {"type": "template", "payload": {
+        "template_type": "media", "elements": [{"media_type": "image", "attachment_id": image}]}}})
+    token = _upload(bot, "file", "kết quả.pdf", PDF, "application/pdf")
+    _send(bot, {"attachment": {"type": "file", "payload": {"token": token}}})
+    chat = page.get(f"/api/zalo/{ZALO_CITIZEN.user_id}").json()
+
+    follow, text, photo, document = chat["messages"]
+    assert follow["from"] == "system" and chat["following"]
+    assert text["from"] == "bot" and text["html"] == (
+        'Chào &lt;b&gt;ông/bà&lt;/b&gt; &amp; xem <a href="https://dichvucong.gov.vn" target="_blank" '
+        'rel="noopener noreferrer">https://dichvucong.gov.vn</a>.')
+    assert text["buttons"] == [[{"text": "Đồng ý", "payload": "#ok"}],
+                               [{"text": "Cổng DVC", "url": "https://dichvucong.gov.vn"}],
+                               [{"text": "Gọi UBND", "disabled": "oa.open.phone"}]]
+    assert photo["html"] == "Ảnh mẫu" and page.get(photo["photo"]).content == PNG
+    assert page.get(photo["photo"]).headers["content-type"] == "image/png"
+    assert document["document"]["name"] == "kết quả.pdf"
+    served = page.get(document["document"]["url"])
+    assert served.content == PDF and served.headers["content-type"] == "application/pdf"
+
+    tapped = page.post(f"/api/zalo/{ZALO_CITIZEN.user_id}/tap", json={"payload": "#ok"}, headers=POST)
+    assert tapped.status_code == 200, tapped.text
+    assert page.post(f"/api/zalo/{ZALO_CITIZEN.user_id}/tap", json={"payload": "#not-sent"},
+                     headers=POST).status_code == 404
+    shown = page.get(f"/api/zalo/{ZALO_CITIZEN.user_id}").json()["messages"][-1]
+    assert shown["from"] == "user" and shown["kind"] == "tap" and shown["html"] == "Đã bấm: <b>Đồng ý</b>"
+    assert zalo.conversation(ZALO_CITIZEN.user_id)[-1][1]["message"]["text"] == "#ok", "the payload went to the bot"
+    assert chat["violations"] == []
+
+
+def test_zalo_contract_violations_are_listed_for_the_page_and_logged(
+        zalo_emulated: tuple[FakeZaloOA, httpx.Client, httpx.Client], caplog: pytest.LogCaptureFixture) -> None:
+    zalo, page, bot = zalo_emulated
+    refused = bot.post("/v3.0/oa/message/cs", json={"recipient": {"user_id": ZALO_CITIZEN.user_id},
+                                                    "message": {"text": "x" * 2001}}).json()
+    assert refused["error"] != 0
+    (violation,) = page.get(f"/api/zalo/{ZALO_CITIZEN.user_id}").json()["violations"]
+    assert "/v3.0/oa/message/cs" in violation
+    watcher = Sandbox()
+    watcher.api, watcher.zalo = FakeBotAPI(), zalo
+    with caplog.at_level(logging.WARNING, logger="motcua.sandbox"):
+        watcher.check()
+        watcher.check()
+    assert [r.getMessage() for r in caplog.records] == [f"Zalo OA API contract violation: {violation}"]
+
+
+def test_a_zalo_event_the_bot_does_not_take_is_an_error_on_the_page(
+        zalo_emulated: tuple[FakeZaloOA, httpx.Client, httpx.Client]) -> None:
+    zalo, page, _ = zalo_emulated
+    zalo.webhook_url = "http://127.0.0.1:9/zalo/webhook"  # nothing listens there
+    answer = page.post(f"/api/zalo/{ZALO_CITIZEN.user_id}/text", json={"text": "xin chào"}, headers=POST)
+    assert answer.status_code == 502 and "not reachable" in answer.json()["error"]
