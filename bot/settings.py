@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     zalo_webhook_path: str = Field(default="/zalo/webhook", pattern=r"^/[A-Za-z0-9/_-]*$")
     zalo_status_template: str | None = None
     zalo_send_rate: int = Field(default=50, ge=1, le=60)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("telegram_api_url", "zalo_api_url", "zalo_oauth_url")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import broadcasts, cases, jobs, procedures, report, run, staff
+from bot.cli import backup, broadcasts, cases, jobs, procedures, report, run, staff
 
 app = typer.Typer(help="motcua: chat assistant for a commune's one-stop desk.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -15,3 +15,5 @@ app.add_typer(cases.app, name="cases")
 app.add_typer(staff.app, name="staff")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(broadcasts.app, name="broadcasts")
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bot.cli.common import catalog, fail, settings
+from bot.runtime.logs import configure_logging
 from bot.settings import SettingsError, load_settings
 from storage.db import upgrade
 
@@ -30,8 +30,7 @@ def run() -> None:
     except SettingsError as exc:
         raise fail(str(exc)) from None
     catalog(config)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(config.log_format)
     upgrade(config.resolved_database_url)
     asyncio.run(serve(config))
 
