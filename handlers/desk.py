@@ -20,7 +20,7 @@ from bot.reports.message import Reports
 from bot.staff.members import Invitations
 from dialogs.model import IncomingFile, Input
 from dialogs.output import Attachment, Reply
-from storage.files import FileStore
+from storage.files import FileStore, Incoming
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ class Desk:
 class Channel(Protocol):
     """What the neutral handlers need from the messenger an update came from."""
 
-    async def fetch(self, file: IncomingFile) -> bytes:
-        """The bytes of a file the person sent; raises `FetchFailed` when the channel cannot give them."""
+    async def fetch(self, file: IncomingFile, into: Incoming) -> None:
+        """Stream a file the person sent into `into`; `FetchFailed` when the channel cannot give it."""
         ...
 
     async def send(self, chat_id: int, reply: Reply) -> Sent:

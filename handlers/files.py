@@ -1,5 +1,8 @@
 """Download a message's files before the dialog sees them, and check what they really are.
 
+Files are streamed to disk as they arrive and hashed on the way: a 20 MB scan never sits in
+memory, and a download that passes the limit stops there.
+
 Only files the current question asks for, and that pass the engine's size and type checks on
 what the channel announced, are downloaded; the bytes are then checked again, because a file
 named "scan.pdf" may be anything.
@@ -16,7 +19,7 @@ from dialogs.uploads import file_problem
 from dialogs.model import Context, IncomingFile
 from handlers.desk import Channel, FetchFailed
 from locales import N_
-from storage.files import FileStore
+from storage.files import FileStore, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +35,22 @@ async def fetch(channel: Channel, file: IncomingFile, document: Document, store:
                 ctx: Context) -> IncomingFile:
     if file_problem(file, document, ctx) is not None:
         return file
-    try:
-        content = await channel.fetch(file)
-    except FetchFailed as failure:
-        if failure.size is not None:
-            return replace(file, size=failure.size)
-        log.warning("download of %s failed: %s", file.file_unique_id, failure)
-        return replace(file, problem=N_("I could not download this file. Please send it again."))
-    if not content:
-        return replace(file, stored_size=0)
-    if file.kind == "photo" and content.startswith(SIGNATURES["image/png"]):
-        # Telegram's photos are JPEG; a photo from Zalo may be a PNG, which is taken as a PNG file.
-        file = replace(file, kind="document", mime_type="image/png", file_name=file.file_name or "anh.png")
-    if not content_matches(file, content):
-        return replace(file, problem=N_("This file is damaged or is not really a PDF, JPEG or PNG file. "
-                                        "Please send it again."))
-    return replace(file, sha256=await asyncio.to_thread(store.put, content), stored_size=len(content))
+    with store.incoming(ctx.max_file_bytes) as sink:
+        try:
+            await channel.fetch(file, sink)
+        except TooLarge as large:
+            return replace(file, size=large.size)
+        except FetchFailed as failure:
+            if failure.size is not None:
+                return replace(file, size=failure.size)
+            log.warning("download of %s failed: %s", file.file_unique_id, failure)
+            return replace(file, problem=N_("I could not download this file. Please send it again."))
+        if not sink.size:
+            return replace(file, stored_size=0)
+        if file.kind == "photo" and sink.head.startswith(SIGNATURES["image/png"]):
+            # Telegram's photos are JPEG; a photo from Zalo may be a PNG, which is taken as a PNG file.
+            file = replace(file, kind="document", mime_type="image/png", file_name=file.file_name or "anh.png")
+        if not content_matches(file, sink.head):
+            return replace(file, problem=N_("This file is damaged or is not really a PDF, JPEG or PNG file. "
+                                            "Please send it again."))
+        return replace(file, sha256=await asyncio.to_thread(sink.keep), stored_size=sink.size)

@@ -13,7 +13,12 @@ from bot.staff.permissions import ROLE_LABELS, Role
 from dialogs.model import IncomingFile
 from dialogs.output import Attachment, Outcome, Reply, Rich
 from handlers.desk import Desk, FetchFailed, Request
+from storage.files import TooLarge
 from locales import get_translator
+
+
+RESULT_LIMIT = 20 * 1024 * 1024
+"""What Telegram lets a bot download."""
 
 
 async def on_press(desk: Desk, request: Request) -> Outcome | None:
@@ -38,12 +43,13 @@ async def _stored(desk: Desk, request: Request, media: Attachment) -> Attachment
         return media
     file = IncomingFile(media.kind, media.telegram_file_id, media.telegram_file_id, None, mime_type=media.mime_type,
                         file_name=media.file_name)
-    try:
-        content = await request.channel.fetch(file)
-    except FetchFailed:
-        return media  # Telegram citizens still get it by file id
-    return replace(media, sha256=await asyncio.to_thread(desk.files.put, content),
-                   mime_type=media.mime_type or ("image/jpeg" if media.kind == "photo" else None))
+    with desk.files.incoming(RESULT_LIMIT) as sink:
+        try:
+            await request.channel.fetch(file, sink)
+        except (FetchFailed, TooLarge):
+            return media  # Telegram citizens still get it by its file id
+        sha256 = await asyncio.to_thread(sink.keep)
+    return replace(media, sha256=sha256, mime_type=media.mime_type or ("image/jpeg" if media.kind == "photo" else None))
 
 
 async def on_work_list(desk: Desk, request: Request) -> Outcome:

@@ -35,3 +35,60 @@ class FileStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    def incoming(self, limit: int) -> Incoming:
+        """A file arriving in pieces, written to disk as it comes (never whole in memory)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Incoming(self, limit)
+
+
+class TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"more than the limit ({size} bytes so far)")
+        self.size = size
+
+
+class Incoming:
+    """Bytes being downloaded: hashed and counted on the way, kept under their hash by `keep`,
+    removed by `discard` (or when the `with` block ends without `keep`)."""
+
+    HEAD = 16
+
+    def __init__(self, store: FileStore, limit: int) -> None:
+        self.store = store
+        self.limit = limit
+        self.size = 0
+        self.head = b""
+        self._hash = hashlib.sha256()
+        handle, self._temporary = tempfile.mkstemp(dir=store.root, prefix=".incoming-")
+        self._stream = os.fdopen(handle, "wb")
+        self._kept = False
+
+    def __enter__(self) -> Incoming:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._kept:
+            self.discard()
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise TooLarge(self.size)
+        if len(self.head) < self.HEAD:
+            self.head += chunk[: self.HEAD - len(self.head)]
+        self._hash.update(chunk)
+        self._stream.write(chunk)
+
+    def keep(self) -> str:
+        self._stream.close()
+        digest = self._hash.hexdigest()
+        target = self.store.path(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._temporary, target)
+        self._kept = True
+        return digest
+
+    def discard(self) -> None:
+        self._stream.close()
+        Path(self._temporary).unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from bot.feedback.feedback import Feedbacks
 from bot.feedback.ratings import Ratings
 from bot.reports.message import Reports
 from bot.runtime.background import Background
+from bot.runtime.concurrency import PerChatUpdates
 from bot.runtime.pacing import Pacing, SendBudget
 from bot.settings import Settings
 from bot.staff.members import Invitations
@@ -130,10 +131,11 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(pacing)
+        .concurrent_updates(PerChatUpdates())
         .build()
     )
     background = Background(desk, settings, clock)
-    telegram = TelegramChannel(application.bot, desk.files, settings.max_file_bytes, background.wake_outbox)
+    telegram = TelegramChannel(application.bot, desk.files, background.wake_outbox)
     application.bot_data.update({updates.DESK: desk, updates.CHANNEL: telegram,
                                  updates.ALBUMS: AlbumReplies(settings.album_wait_seconds)})
     application.add_handler(TypeHandler(Update, updates.on_update))
@@ -149,7 +151,7 @@ def _zalo(settings: Settings, desk: Desk, background: Background, clock: Callabl
     assert settings.zalo_app_id is not None and secret is not None
     api = ZaloApi(settings.zalo_api_url, TokenKeeper(desk.turns.db, settings, clock))
     budget = SendBudget(settings.zalo_send_rate)
-    channel = ZaloChannel(api, desk.chats, desk.turns, desk.files, budget, max_file_bytes=settings.max_file_bytes,
+    channel = ZaloChannel(api, desk.chats, desk.turns, desk.files, budget,
                           status_template=settings.zalo_status_template, clock=clock,
                           wake_outbox=background.wake_outbox)
     zalo_updates = ZaloUpdates(desk, channel, background.send_held, clock)

@@ -7,9 +7,9 @@ so direct replies and outbox messages share one overall budget. Outbox messages 
 what someone just did is never delayed for that, since Telegram tolerates such short bursts.
 Zalo's Official Account API gets a budget of its own (`SendBudget`), used by its channel.
 
-A flood answer (429, `RetryAfter`) is handled here and only here: every send of this process
-pauses for the time Telegram asks; a direct reply is then tried again, an outbox message is
-handed back to the outbox, which schedules it for that time.
+A flood answer (429, `RetryAfter`) is handled here and only here: the chat it concerns pauses
+for the time Telegram asks (other chats' messages go on); a direct reply is then tried again,
+an outbox message is handed back to the outbox, which schedules it for that time.
 """
 
 from __future__ import annotations
@@ -29,39 +29,45 @@ REPLY_ATTEMPTS = 3
 
 class SendBudget:
     """At most `rate` sends in any rolling `WINDOW`, and, for bulk sends, a second between two
-    messages to one chat; `pause` stops every send for the time a messenger asks."""
+    messages to one chat. A chat the messenger asked to slow down (`pause`) waits alone: the
+    other chats' messages go on."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._starts: deque[float] = deque()
         self._last_to_chat: dict[int | str, float] = {}
-        self._paused_until = 0.0
+        self._paused: dict[int | str | None, float] = {}
         self._lock = asyncio.Lock()
 
     def busy_chats(self) -> set[int | str]:
-        """Chats that got a message less than a second ago: the outbox leaves them for later."""
+        """Chats that got a message less than a second ago, or are paused: the outbox leaves them for later."""
         now = asyncio.get_running_loop().time()
         self._last_to_chat = {chat: at for chat, at in self._last_to_chat.items() if now - at < PER_CHAT_INTERVAL}
-        return set(self._last_to_chat)
+        self._paused = {chat: until for chat, until in self._paused.items() if until > now}
+        return set(self._last_to_chat) | {chat for chat in self._paused if chat is not None}
 
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, asyncio.get_running_loop().time() + seconds)
+    def pause(self, chat: int | str | None, seconds: float) -> None:
+        until = asyncio.get_running_loop().time() + seconds
+        self._paused[chat] = max(self._paused.get(chat, 0.0), until)
 
     async def slot(self, chat: int | str | None, *, bulk: bool) -> None:
         loop = asyncio.get_running_loop()
-        async with self._lock:
+        while True:  # this chat's own waits, without holding up anyone else
+            now = loop.time()
+            wait = self._paused.get(chat, 0.0) - now
+            if bulk and chat in self._last_to_chat:
+                wait = max(wait, self._last_to_chat[chat] + PER_CHAT_INTERVAL - now)
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        async with self._lock:  # the overall window, which every chat shares
             while True:
                 now = loop.time()
                 while self._starts and now - self._starts[0] >= WINDOW:
                     self._starts.popleft()
-                wait = self._paused_until - now
-                if len(self._starts) >= self.rate:
-                    wait = max(wait, self._starts[0] + WINDOW - now)
-                if bulk and chat in self._last_to_chat:
-                    wait = max(wait, self._last_to_chat[chat] + PER_CHAT_INTERVAL - now)
-                if wait <= 0:
+                if len(self._starts) < self.rate:
                     break
-                await asyncio.sleep(wait)
+                await asyncio.sleep(self._starts[0] + WINDOW - now)
             self._starts.append(now)
             if chat is not None:
                 self._last_to_chat[chat] = now
@@ -98,7 +104,7 @@ class Pacing(BaseRateLimiter[bool]):
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
-                self.budget.pause(float(delay))
+                self.budget.pause(data.get("chat_id"), float(delay))
                 if bulk or attempt == REPLY_ATTEMPTS - 1:
                     raise
                 if not paced:

@@ -50,5 +50,6 @@ async def _stop(assembly: Assembly, server: EmbeddedServer | None, serving: asyn
         await assembly.zalo.webhook.updates.lanes.drain()
     await application.stop()
     await assembly.background.stop()
+    await assembly.telegram.close()
     if assembly.zalo is not None:
         await assembly.zalo.api.close()

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import httpx
 from telegram import Bot, InputFile, InputMediaPhoto, Message
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -15,8 +16,9 @@ from dialogs.model import IncomingFile
 from dialogs.output import Attachment, Reply
 from handlers.desk import FetchFailed, Refused, RetryLater, Sent, Transient, Unreachable
 from handlers.pieces import pieces
+from handlers.downloads import stream
 from handlers.telegram.render import html, keyboard
-from storage.files import FileStore
+from storage.files import FileStore, Incoming
 
 ALBUM_SIZE = 10
 T = TypeVar("T")
@@ -24,23 +26,28 @@ NETWORK_ATTEMPTS = 3
 
 
 class TelegramChannel:
-    def __init__(self, bot: Bot, store: FileStore, max_file_bytes: int, wake_outbox: Callable[[], None]) -> None:
+    def __init__(self, bot: Bot, store: FileStore, wake_outbox: Callable[[], None]) -> None:
         self.bot = bot
         self.store = store
-        self.max_file_bytes = max_file_bytes
+        self.downloads = httpx.AsyncClient(timeout=60, follow_redirects=True)
         self._wake_outbox = wake_outbox
 
     def wake_outbox(self) -> None:
         self._wake_outbox()
 
-    async def fetch(self, file: IncomingFile) -> bytes:
+    async def close(self) -> None:
+        await self.downloads.aclose()
+
+    async def fetch(self, file: IncomingFile, into: Incoming) -> None:
         try:
             telegram_file = await self.bot.get_file(file.file_id)
-            if telegram_file.file_size is not None and telegram_file.file_size > self.max_file_bytes:
-                raise FetchFailed("larger than the limit", size=telegram_file.file_size)
-            return bytes(await telegram_file.download_as_bytearray())
         except TelegramError as exc:
             raise FetchFailed(str(exc)) from exc
+        if telegram_file.file_size is not None and telegram_file.file_size > into.limit:
+            raise FetchFailed("larger than the limit", size=telegram_file.file_size)
+        if not telegram_file.file_path:
+            raise FetchFailed("Telegram gave no file path")
+        await stream(self.downloads, telegram_file.file_path, into)
 
     async def send(self, chat_id: int, reply: Reply) -> Sent:
         try:

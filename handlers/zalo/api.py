@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from handlers.desk import FetchFailed, Refused, RetryLater, Transient, Unreachable, WindowClosed
+from handlers.desk import Refused, RetryLater, Transient, Unreachable, WindowClosed
 from handlers.zalo.tokens import TokenKeeper
 
 SEND = "/v3.0/oa/message/cs"
@@ -53,23 +53,6 @@ class ZaloApi:
         """`kind` "image" answers an attachment id, "file" a token; both expire after 7 days."""
         data = await self._call(UPLOADS[kind], files={"file": (file_name, content, mime_type)})
         return str(data.get("attachment_id") or data.get("token") or "")
-
-    async def download(self, url: str, limit: int) -> tuple[bytes, str]:
-        """The bytes and content type of a file a citizen sent; stops reading past `limit`."""
-        try:
-            async with self.downloads.stream("GET", url) as response:
-                response.raise_for_status()
-                announced = int(response.headers.get("content-length") or 0)
-                if announced > limit:
-                    raise FetchFailed("larger than the limit", size=announced)
-                content = bytearray()
-                async for chunk in response.aiter_bytes():
-                    content += chunk
-                    if len(content) > limit:
-                        raise FetchFailed("larger than the limit", size=len(content))
-                return bytes(content), response.headers.get("content-type", "")
-        except httpx.HTTPError as exc:
-            raise FetchFailed(str(exc)) from exc
 
     async def _call(self, path: str, **request: Any) -> dict[str, Any]:
         token = await asyncio.to_thread(self.tokens.access_token)

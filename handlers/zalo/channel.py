@@ -22,10 +22,11 @@ from bot.conversation.turns import Turns
 from dialogs.model import IncomingFile
 from dialogs.output import Attachment, Reply
 from handlers.desk import DeliveryError, Refused, Sent, WindowClosed
+from handlers.downloads import stream
 from handlers.zalo.api import ZaloApi
 from handlers.zalo.render import file_message, image_message, text_messages
 from locales import get_translator
-from storage.files import FileStore
+from storage.files import FileStore, Incoming
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)
@@ -43,14 +44,12 @@ class Pacer(Protocol):
 
 class ZaloChannel:
     def __init__(self, api: ZaloApi, chats: ChatDirectory, turns: Turns, store: FileStore, pacer: Pacer, *,
-                 max_file_bytes: int, status_template: str | None, clock: Callable[[], datetime],
-                 wake_outbox: Callable[[], None]) -> None:
+                 status_template: str | None, clock: Callable[[], datetime], wake_outbox: Callable[[], None]) -> None:
         self.api = api
         self.chats = chats
         self.turns = turns
         self.store = store
         self.pacer = pacer
-        self.max_file_bytes = max_file_bytes
         self.status_template = status_template
         self.clock = clock
         self._wake_outbox = wake_outbox
@@ -58,9 +57,8 @@ class ZaloChannel:
     def wake_outbox(self) -> None:
         self._wake_outbox()
 
-    async def fetch(self, file: IncomingFile) -> bytes:
-        content, _ = await self.api.download(file.file_id, self.max_file_bytes)
-        return content
+    async def fetch(self, file: IncomingFile, into: Incoming) -> None:
+        await stream(self.api.downloads, file.file_id, into)
 
     async def send(self, chat_id: int, reply: Reply) -> Sent:
         try:
