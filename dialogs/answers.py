@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dialogs import glyphs
 from dialogs.catalog import ApplicantField, FieldType
 from dialogs.model import Context
 from dialogs.text import fold
@@ -14,8 +15,19 @@ from dialogs.validators import (
     parse_number,
     parse_phone,
     parse_text,
+    parse_year,
 )
 from locales import N_
+
+
+def printable(value: str) -> None:
+    """Refuse an answer the form's font cannot print (an emoji, another script), when it is
+    typed rather than as a gap on the printed form."""
+    missing = glyphs.missing(value)
+    if missing:
+        raise InvalidAnswer(N_("These characters cannot be printed on the form: {characters}. "
+                               "Please write the answer with letters and digits."),
+                            {"characters": " ".join(missing)})
 
 
 def parse_answer(field: ApplicantField, text: str, ctx: Context) -> str:
@@ -32,6 +44,8 @@ def parse_answer(field: ApplicantField, text: str, ctx: Context) -> str:
             return parse_address(text)
         case FieldType.NUMBER:
             return str(parse_number(text, minimum=field.min, maximum=field.max))
+        case FieldType.YEAR:
+            return str(parse_year(text, today=ctx.today))
         case FieldType.CHOICE:
             folded = fold(text)
             for option in field.options:

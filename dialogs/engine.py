@@ -9,11 +9,19 @@ citizen already gave is lost by a wrong answer, a stale button or a forged one.
 from __future__ import annotations
 
 from dialogs import prompts
-from dialogs.answers import parse_answer
+from dialogs.answers import parse_answer, printable
 from dialogs.catalog import ApplicantField, Catalog, Procedure
 from dialogs.matching import ProcedureMatcher
-from dialogs.model import ConsentGiven, Context, DialogState, Discard, Input, Result, SubmitCase
-from dialogs.navigation import Navigator
+from dialogs.model import (
+    ConsentGiven,
+    Context,
+    DialogState,
+    Discard,
+    Input,
+    Result,
+    SubmitCase,
+)
+from dialogs.navigation import Navigator, first_missing
 from dialogs.output import Reply, Rich
 from dialogs.steps import (
     CHOOSE,
@@ -26,6 +34,7 @@ from dialogs.steps import (
     Navigate,
     Place,
     StepPress,
+    asked_steps,
     procedure_steps,
     token_of,
 )
@@ -187,13 +196,20 @@ class DialogEngine(Navigator):
         return result
 
     def _field_action(self, state: DialogState, procedure: Procedure, action: str, ctx: Context) -> Result:
+        """A button of a question: an option, skip, "same as" an earlier answer, a suggestion."""
         field = procedure.applicant_field(state.step.removeprefix(FIELD_PREFIX))
         if action == "skip" and not field.required:
             answers = {k: v for k, v in state.answers.items() if k != field.id}
             return self.advance(state.model_copy(update={"answers": answers}), procedure, ctx)
         value = action.removeprefix("o-")
         if action.startswith("o-") and any(option.value == value for option in field.options):
-            return self.advance(_with_answer(state, field, value), procedure, ctx)
+            return _told(self.advance(_with_answer(state, field, value), procedure, ctx), field, value, ctx)
+        same = prompts.same_answer(state, field)
+        if action == "same" and same is not None:
+            return self.advance(_with_answer(state, field, same), procedure, ctx)
+        index = action.removeprefix("s")
+        if action.startswith("s") and index.isdigit() and int(index) < len(field.suggest):
+            return self.advance(_with_answer(state, field, field.suggest[int(index)]), procedure, ctx)
         return self.reprompt(state, ctx, NOT_UNDERSTOOD)
 
     def _answer(self, state: DialogState, procedure: Procedure, text: str, ctx: Context) -> Result:
@@ -202,20 +218,24 @@ class DialogEngine(Navigator):
             return self._field_action(state, procedure, "skip", ctx)
         try:
             value = parse_answer(field, text, ctx)
+            if procedure.form_documents:
+                printable(value)
         except InvalidAnswer as problem:
             return self.reprompt(state, ctx, problem.reason, problem.params)
-        return self.advance(_with_answer(state, field, value), procedure, ctx)
+        return _told(self.advance(_with_answer(state, field, value), procedure, ctx), field, value, ctx)
 
     def _summary_action(self, state: DialogState, procedure: Procedure, action: str, ctx: Context) -> Result:
         steps = procedure_steps(procedure)
         if action == "ok":
-            missing = _first_missing(state, procedure)
+            missing = first_missing(state, procedure)
             if missing is not None:
                 result = self.goto(state.model_copy(update={"editing": True}), missing, ctx)
                 result.replies.insert(0, self.say(ctx, N_("Something required is still missing:")))
                 return result
-            return Result(None, [], SubmitCase(state))
-        if action.startswith("e") and action[1:].isdigit() and 2 <= int(action[1:]) < len(steps) - 1:
+            return Result(None, [], SubmitCase(state.model_copy(update={
+                "answers": procedure.kept_answers(state.answers)})))
+        if action.startswith("e") and action[1:].isdigit() and 2 <= int(action[1:]) < len(steps) - 1 \
+                and steps[int(action[1:])] in asked_steps(procedure, state.answers):
             return self.goto(state.model_copy(update={"editing": True}), steps[int(action[1:])], ctx)
         return self.reprompt(state, ctx, NOT_UNDERSTOOD)
 
@@ -224,11 +244,11 @@ def _with_answer(state: DialogState, field: ApplicantField, value: str) -> Dialo
     return state.model_copy(update={"answers": {**state.answers, field.id: value}})
 
 
-def _first_missing(state: DialogState, procedure: Procedure) -> str | None:
-    for field in procedure.applicant_fields:
-        if field.required and field.id not in state.answers:
-            return FIELD_PREFIX + field.id
-    for document in procedure.collected_documents:
-        if not document.skippable and not state.documents.get(document.id):
-            return DOC_PREFIX + document.id
-    return None
+def _told(result: Result, field: ApplicantField, value: str, ctx: Context) -> Result:
+    """After a choice that carries a note (what a relative filing for someone needs), say it
+    above the next question."""
+    option = next((o for o in field.options if o.value == value), None)
+    if option is not None and option.note is not None and result.replies:
+        note = Rich.plain("ℹ️ " + option.note.get(ctx.tr.language))
+        result.replies[-1] = result.replies[-1].with_notes((note,))
+    return result

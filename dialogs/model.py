@@ -88,9 +88,12 @@ class DialogState(BaseModel):
     case_id: int | None = None
     case_code: str | None = None
     items: list[str] = Field(default_factory=list)
+    form_preview: list[StoredFile] = Field(default_factory=list)
+    """The filled forms shown on the summary, made and stored by the bot (not the engine), held
+    here so that cancelling the application deletes them like the pages the citizen sent."""
 
     def all_files(self) -> list[StoredFile]:
-        return [stored for files in self.documents.values() for stored in files]
+        return [stored for files in self.documents.values() for stored in files] + self.form_preview
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ class Context:
     same_day_cutoff: str
     home: Callable[[DialogState | None], Reply]
     """The assistant's home screen; the dialog shows it but does not know what is on it."""
+    office_address: str
+    """Where the desk is: the consent notice says where to ask about one's data."""
 
 
 @dataclass(frozen=True)

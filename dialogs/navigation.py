@@ -4,7 +4,15 @@ back, cancelling, and asking the same question again with a warning above it."""
 from __future__ import annotations
 
 from dialogs import prompts
-from dialogs.catalog import Catalog, Document, Mode, Procedure, Requirement, Text
+from dialogs.catalog import (
+    ApplicantField,
+    Catalog,
+    Document,
+    Mode,
+    Procedure,
+    Requirement,
+    Text,
+)
 from dialogs.model import Context, DialogState, Discard, Result
 from dialogs.output import Reply, Rich
 from dialogs.steps import (
@@ -15,8 +23,10 @@ from dialogs.steps import (
     REQUIREMENTS,
     SUMMARY,
     SUPPLEMENT_PREFIX,
+    asked_steps,
     procedure_steps,
 )
+from dialogs.text import fold
 
 SUPPLEMENT_DOCUMENT = "supplement"
 """Document id of the pages sent for a supplement: `supplement-1` for the officer's first item."""
@@ -38,6 +48,16 @@ def supplement_document(state: DialogState) -> Document:
                     requirement=Requirement.OPTIONAL, max_pages=MAX_SUPPLEMENT_PAGES)
 
 
+def field_for_item(procedure: Procedure | None, item: str) -> ApplicantField | None:
+    """The question an officer's item names ("Quê quán của trẻ"): the citizen's typed answer
+    then corrects that answer, checked like the first one, and the form is made again."""
+    if procedure is None:
+        return None
+    wanted = fold(item.rstrip(" .:?"))
+    return next((f for f in procedure.applicant_fields
+                 if wanted in (fold(f.label.vi.rstrip(" ?")), fold((f.noun or f.label).vi))), None)
+
+
 class Navigator:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -49,7 +69,9 @@ class Navigator:
         if state.step == CHOOSE:
             return prompts.procedure_list(state, self.catalog, ctx)
         if state.step.startswith(SUPPLEMENT_PREFIX):
-            return prompts.supplement_question(state, supplement_index(state), supplement_document(state), ctx)
+            index = supplement_index(state)
+            field = field_for_item(self.catalog.get(state.procedure_id or ""), state.items[index])
+            return prompts.supplement_question(state, index, supplement_document(state), ctx, field)
         procedure = self.catalog[state.procedure_id or ""]
         if state.step == REQUIREMENTS:
             return prompts.requirements(state, procedure, ctx)
@@ -86,11 +108,17 @@ class Navigator:
         return Result(moved, [self.prompt(moved, ctx)])
 
     def advance(self, state: DialogState, procedure: Procedure, ctx: Context) -> Result:
-        """The next step, or back to the summary when the citizen was correcting one answer."""
+        """The next step that applies; when the citizen was correcting one answer, back to the
+        summary, unless the correction opened a required question still unanswered."""
         if state.editing:
+            missing = first_missing(state, procedure)
+            if missing is not None and missing.startswith(FIELD_PREFIX):
+                return self.goto(state, missing, ctx)
             return self.goto(state.model_copy(update={"editing": False}), SUMMARY, ctx)
         steps = procedure_steps(procedure)
-        return self.goto(state, steps[steps.index(state.step) + 1], ctx)
+        asked = set(asked_steps(procedure, state.answers))
+        following = steps[steps.index(state.step) + 1:]
+        return self.goto(state, next(step for step in following if step in asked), ctx)
 
     def back(self, state: DialogState, procedure: Procedure | None, ctx: Context) -> Result:
         if procedure is None or state.step == CHOOSE:
@@ -101,7 +129,8 @@ class Navigator:
         index = steps.index(state.step)
         if index == 0:
             return self.goto(state.model_copy(update={"procedure_id": None}), CHOOSE, ctx)
-        return self.goto(state, steps[index - 1], ctx)
+        asked = set(asked_steps(procedure, state.answers))
+        return self.goto(state, next(step for step in reversed(steps[:index]) if step in asked), ctx)
 
     @staticmethod
     def cancel(state: DialogState, ctx: Context) -> Result:
@@ -122,3 +151,15 @@ class Navigator:
     @staticmethod
     def warning(ctx: Context, message: str, params: dict[str, object] | None = None) -> Rich:
         return Rich.plain("⚠️ " + ctx.tr.gettext(message).format(**(params or {})))
+
+
+def first_missing(state: DialogState, procedure: Procedure) -> str | None:
+    """The first required question that applies and has no answer, then the first required
+    document without a page; None when the application is complete."""
+    for field in procedure.asked_fields(state.answers):
+        if field.required and field.id not in state.answers:
+            return FIELD_PREFIX + field.id
+    for document in procedure.collected_documents:
+        if not document.skippable and not state.documents.get(document.id):
+            return DOC_PREFIX + document.id
+    return None

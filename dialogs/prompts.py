@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from dialogs.catalog import ApplicantField, Catalog, Document, FieldType, Mode, Procedure, Requirement
+from dialogs.catalog import (
+    ApplicantField,
+    Catalog,
+    Document,
+    FieldType,
+    Mode,
+    Procedure,
+    Requirement,
+)
 from dialogs.model import Context, DialogState
 from dialogs.output import Button, Expect, Reply, Rich, Rows
 from dialogs.steps import (
@@ -21,6 +29,8 @@ from dialogs.steps import (
     Navigate,
     Place,
     StepPress,
+    asked_steps,
+    counted_steps,
     procedure_steps,
     token_of,
 )
@@ -78,6 +88,11 @@ def processing_time(procedure: Procedure, ctx: Context) -> str:
     return text
 
 
+def clause(condition: str) -> str:
+    """A condition ("Nếu trẻ bị bỏ rơi") as the clause of a longer sentence ("nếu trẻ bị bỏ rơi")."""
+    return condition[:1].lower() + condition[1:]
+
+
 def _document_line(document: Document, ctx: Context) -> str:
     _ = ctx.tr.gettext
     line = "• " + document.name.get(ctx.tr.language)
@@ -88,7 +103,7 @@ def _document_line(document: Document, ctx: Context) -> str:
     if document.requirement is Requirement.OPTIONAL:
         line += " " + _("(optional)")
     if document.condition:
-        line += " " + _("(only if: {condition})").format(condition=document.condition.get(ctx.tr.language))
+        line += " (" + clause(document.condition.get(ctx.tr.language)) + ")"
     if document.note:
         line += "\n  " + document.note.get(ctx.tr.language)
     return line
@@ -117,20 +132,22 @@ def requirements(state: DialogState, procedure: Procedure, ctx: Context) -> Repl
 
 def consent(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
     _ = ctx.tr.gettext
-    fields = ", ".join(f.label.get(ctx.tr.language) for f in procedure.applicant_fields)
+    language = ctx.tr.language
+    fields = "; ".join(clause((f.noun or f.label).get(language)) for f in procedure.applicant_fields)
     text = Rich.of(_(
         "**Consent to the processing of your personal data**\n\n"
         "To prepare your application for “{procedure}”, {office} (the data controller) will collect: "
-        "{fields}, and the documents you send.\n\n"
-        "**Purpose:** to receive and process this application and to give you the appointment date. "
-        "Nothing is used for any other purpose.\n"
-        "**Who sees it:** you, and the officers of the one-stop desk who handle the case.\n"
+        "{fields}; and the documents you send.\n\n"
+        "**Purpose:** to receive and process this application, to fill in its form and to give you the "
+        "appointment date. Nothing is used for any other purpose.\n"
+        "**Who sees it:** you, and the officers of the Bộ phận Một cửa who handle the case.\n"
         "**How long it is kept:** while the case is processed and {months} months after it is closed.\n"
-        "**Your rights:** to see, correct or delete your data and to withdraw consent, by asking at the desk "
-        "or with /cancel before you submit.\n\n"
+        "**Your rights:** to see, correct or delete your data and to withdraw consent: ask at the "
+        "Bộ phận Một cửa ({address}) or send /cancel before you submit.\n\n"
         "Please do not send photos of your căn cước card: the number is enough.\n\n"
         "Do you agree?"
-    ), procedure=title(procedure, ctx), office=ctx.office_name, fields=fields, months=ctx.retention_months)
+    ), procedure=title(procedure, ctx), office=ctx.office_name, fields=fields, months=ctx.retention_months,
+        address=ctx.office_address)
     token = token_of(CONSENT, procedure)
     rows = (
         (step_button(state, token, _("✅ I agree"), "yes"), step_button(state, token, _("❌ I do not agree"), "no")),
@@ -140,9 +157,18 @@ def consent(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
 
 
 def _progress(state: DialogState, procedure: Procedure, ctx: Context) -> Rich:
-    steps = procedure_steps(procedure)
+    """"Step 3/12", counting only the steps this citizen's answers so far make them go through."""
+    steps = counted_steps(procedure, state.answers, state.step)
     position = steps.index(state.step) - 1
     return Rich.italic(ctx.tr.gettext("Step {current}/{total}").format(current=position, total=len(steps) - 3))
+
+
+def same_answer(state: DialogState, field: ApplicantField) -> str | None:
+    """The earlier answer this question may repeat with one tap, if it was given and fits."""
+    same = field.same_as
+    if same is None or (same.when is not None and not same.when.holds(state.answers)):
+        return None
+    return state.answers.get(same.field)
 
 
 _FIELD_HINTS = {
@@ -151,6 +177,7 @@ _FIELD_HINTS = {
     FieldType.PHONE: N_("Type a mobile number, for example: 0912345678."),
     FieldType.DATE: N_("Type day/month/year, for example: 01/02/1990."),
     FieldType.ADDRESS: N_("Type the house number, street or village, and commune."),
+    FieldType.YEAR: N_("Type the year in four digits, for example: 1990."),
 }
 
 
@@ -170,6 +197,15 @@ def field_question(state: DialogState, procedure: Procedure, field: ApplicantFie
     rows: list[tuple[Button, ...]] = [
         (step_button(state, token, option.label.get(language), "o-" + option.value),) for option in field.options
     ]
+    same = same_answer(state, field)
+    if field.same_as is not None and same is not None:
+        shown = display_answer(procedure.applicant_field(field.same_as.field), same, ctx.tr)
+        lines.append(Rich.plain(_("Or tap “{same}” ({value}).").format(same=field.same_as.label.get(language),
+                                                                        value=shown)))
+        rows.append((step_button(state, token, "↩️ " + label(field.same_as.label.get(language)), "same"),))
+    if field.suggest:
+        rows.append(tuple(step_button(state, token, label(value), f"s{index}")
+                          for index, value in enumerate(field.suggest)))
     if not field.required:
         rows.append((step_button(state, token, _("⏭ Skip"), "skip"),))
     rows.append(nav_row(state, token, ctx))
@@ -197,7 +233,8 @@ def document_question(state: DialogState, procedure: Procedure, document: Docume
         Rich.of(_("Please send: **{document}**"), document=document.name.get(language)),
     ]
     if document.condition:
-        lines.append(Rich.plain(_("Only if: {condition}").format(condition=document.condition.get(language))))
+        lines.append(Rich.plain(_("Send it only {condition}.").format(
+            condition=clause(document.condition.get(language)))))
     if document.note:
         lines.append(Rich.plain(document.note.get(language)))
     lines.append(Rich.plain(_("Send a photo of each page (several at once is fine) or a file ({formats}), "
@@ -245,7 +282,7 @@ def summary(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
     _ = ctx.tr.gettext
     language = ctx.tr.language
     lines = [Rich.of(_("**Please check your application: {procedure}**"), procedure=title(procedure, ctx)), Rich()]
-    for field in procedure.applicant_fields:
+    for field in procedure.asked_fields(state.answers):
         value = state.answers.get(field.id)
         shown = Rich.bold(display_answer(field, value, ctx.tr)) if value else Rich.plain(_("(skipped)"))
         lines.append("• " + field.label.get(language) + ": " + shown)
@@ -258,7 +295,10 @@ def summary(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
     lines += [Rich(), Rich.plain(_("To change something, tap it below. If everything is right, confirm."))]
     token = token_of(SUMMARY, procedure)
     edit_buttons = []
+    asked = asked_steps(procedure, state.answers)
     for index, step in enumerate(procedure_steps(procedure)):
+        if step not in asked:
+            continue
         if step.startswith(FIELD_PREFIX):
             name = procedure.applicant_field(step.removeprefix(FIELD_PREFIX)).label.get(language)
         elif step.startswith(DOC_PREFIX):
@@ -277,8 +317,10 @@ def restart_buttons(tr: Translator) -> Rows:
     return ((Button.to(_("🏠 Main menu"), Navigate(Place.HOME)), Button.to(_("📝 Apply"), Navigate(Place.APPLY))),)
 
 
-def supplement_question(state: DialogState, index: int, document: Document, ctx: Context) -> Reply:
-    """One item an officer asked to supplement: send pages, type the information, or both."""
+def supplement_question(state: DialogState, index: int, document: Document, ctx: Context,
+                        field: ApplicantField | None = None) -> Reply:
+    """One item an officer asked to supplement: send pages, type the information, or both; an
+    item that names a question of the form (`field`) is typed like that question."""
     _ = ctx.tr.gettext
     lines = [
         Rich.of(_("Case **{code}** — additional item {current}/{total}:"), code=state.case_code or "",
@@ -287,12 +329,16 @@ def supplement_question(state: DialogState, index: int, document: Document, ctx:
         Rich.plain(_("Send photos or a file ({formats}), or type the information. Then press “Done”.").format(
             formats=accepted_formats(document, ctx.tr))),
     ]
+    hint = _FIELD_HINTS.get(field.type) if field is not None else None
+    if hint:
+        lines.append(Rich.plain(_(hint)))
     received = pages_received(state, document, ctx)
     if received:
         lines.append(Rich.plain(received))
     typed = state.answers.get(str(index))
     if typed:
-        lines.append(Rich.plain(_("You wrote: {text}").format(text=typed)))
+        shown = display_answer(field, typed, ctx.tr) if field is not None else typed
+        lines.append(Rich.plain(_("You wrote: {text}").format(text=shown)))
     token = token_of(state.step, None)
     rows = [(step_button(state, token, _("✅ Done"), "done"),)]
     if received or typed:

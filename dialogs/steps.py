@@ -63,6 +63,29 @@ def procedure_steps(procedure: Procedure) -> list[str]:
     ]
 
 
+def asked_steps(procedure: Procedure, answers: dict[str, str]) -> list[str]:
+    """The steps this citizen goes through: those of `procedure_steps` less the questions whose
+    `ask_if` their answers do not meet. The step counter counts these, so it stays honest."""
+    return [step for step in procedure_steps(procedure)
+            if not step.startswith(FIELD_PREFIX)
+            or procedure.applicant_field(step.removeprefix(FIELD_PREFIX)).applies(answers)]
+
+
+def counted_steps(procedure: Procedure, answers: dict[str, str], at: str) -> list[str]:
+    """The steps the counter shows when the citizen is at step `at`: a question that depends on
+    an answer not given yet is counted, so the total can only shrink as answers come in, never
+    grow (an honest "Step 3/20" never turns into "Step 4/25")."""
+    steps = procedure_steps(procedure)
+    before = set(steps[:steps.index(at)])
+    kept = []
+    for step in steps:
+        field = procedure.applicant_field(step.removeprefix(FIELD_PREFIX)) if step.startswith(FIELD_PREFIX) else None
+        undecided = field is not None and field.ask_if is not None and FIELD_PREFIX + field.ask_if.field not in before
+        if field is None or undecided or field.applies(answers):
+            kept.append(step)
+    return kept
+
+
 def supplement_step(index: int) -> str:
     """A step of the dialog that answers an officer's request for a supplement (one per item)."""
     return f"{SUPPLEMENT_PREFIX}{index}"

@@ -3,8 +3,14 @@ typed information or both; the last "Done" hands them to the case (`SubmitSupple
 
 from __future__ import annotations
 
+from dialogs.answers import parse_answer, printable
 from dialogs.model import Context, DialogState, Discard, Result, SubmitSupplement
-from dialogs.navigation import Navigator, supplement_document, supplement_index
+from dialogs.navigation import (
+    Navigator,
+    field_for_item,
+    supplement_document,
+    supplement_index,
+)
 from dialogs.output import Rich
 from dialogs.steps import supplement_step
 from dialogs.uploads import without_document
@@ -26,14 +32,20 @@ class SupplementSteps:
         return Result(state, [self.nav.prompt(state, ctx)])
 
     def text(self, state: DialogState, text: str, ctx: Context) -> Result:
+        key = str(supplement_index(state))
+        procedure = self.nav.catalog.get(state.procedure_id or "")
+        field = field_for_item(procedure, state.items[supplement_index(state)])
         try:
-            answer = parse_text(text, max_length=MAX_TYPED)
+            if field is not None:
+                answer = parse_answer(field, text, ctx)
+                printable(answer)
+            else:
+                typed = parse_text(text, max_length=MAX_TYPED)
+                previous = state.answers.get(key)
+                answer = f"{previous}\n{typed}" if previous else typed
         except InvalidAnswer as problem:
             return self.nav.reprompt(state, ctx, problem.reason, problem.params)
-        key = str(supplement_index(state))
-        previous = state.answers.get(key)
-        answers = {**state.answers, key: f"{previous}\n{answer}" if previous else answer}
-        updated = state.model_copy(update={"answers": answers})
+        updated = state.model_copy(update={"answers": {**state.answers, key: answer}})
         noted = Rich.plain("✅ " + ctx.tr.gettext("Noted."))
         return Result(updated, [self.nav.prompt(updated, ctx).with_notes((noted,))])
 

@@ -228,6 +228,18 @@ def parse_date(text: str, *, today: date, not_future: bool = False) -> date:
     return value
 
 
+def parse_year(text: str, *, today: date) -> int:
+    """A year of birth in four digits, from 1900 to this year."""
+    stripped = _required(text, N_("Please type the year of birth in four digits, for example 1990."))
+    if not re.fullmatch(r"[0-9]{4}", stripped):
+        raise InvalidAnswer(N_("Please type the year in four digits, for example 1990."))
+    year = int(stripped)
+    if not EARLIEST_YEAR <= year <= today.year:
+        raise InvalidAnswer(N_("The year must be from {earliest} to {latest}; you wrote {year}."),
+                            {"earliest": EARLIEST_YEAR, "latest": today.year, "year": year})
+    return year
+
+
 def parse_address(text: str) -> str:
     """An address as one line; its parts are not checked, since their forms vary too much."""
     address = _collapse(

@@ -27,7 +27,7 @@ class ChatLanes:
             try:
                 await work()
             except Exception:  # noqa: BLE001 - one failed update must not block the chat's next ones
-                log.exception("update of chat %s failed", chat)
+                log.exception("an update failed")
 
         task = asyncio.create_task(after_previous())
         self._tails[chat] = task

@@ -1,5 +1,6 @@
-"""Filing a case from a completed dialog: its code, its due date, its documents, the first audit
-entry, the officers' notice and the citizen's receipt, all in the dialog's transaction."""
+"""Filing a case from a completed dialog: its code, its due date, its documents and filled forms,
+the first audit entry, the officers' notice and the citizen's receipt, all in the dialog's
+transaction."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from bot.cases.due_dates import WorkCalendar, due_date
 from bot.cases.notices import CaseNotices
 from bot.cases.receipt import receipt
 from bot.cases.status import CaseStatus
+from bot.forms.maker import PDF, FormMaker, attachment, file_name
 from bot.settings import Settings
 from dialogs.catalog import Procedure
 from dialogs.model import Context, DialogState
-from dialogs.output import Reply
+from dialogs.output import Reply, Rich
+from storage.files import FileStore
 from storage.models import Case, CaseDocument, CaseEvent, Consent
 
 
@@ -22,6 +25,7 @@ class CaseFiling:
         self.settings = settings
         self.calendar = calendar
         self.notices = notices
+        self.forms = FormMaker(notices.catalog, FileStore(settings.files_dir), settings.office_name)
 
     def file(self, session: Session, chat_id: int, state: DialogState, procedure: Procedure, ctx: Context, *,
              bot_username: str | None) -> Reply:
@@ -53,8 +57,12 @@ class CaseFiling:
                     mime_type=stored.mime_type, size=stored.size, telegram_file_id=stored.telegram_file_id,
                     telegram_file_unique_id=stored.file_unique_id, telegram_kind=stored.kind,
                 ))
+        forms = self.forms.attach_to_case(session, case, procedure)
         session.add(CaseEvent(case_id=case.id, at=ctx.now, actor=f"citizen:{chat_id}", from_status=None,
                               to_status=CaseStatus.SUBMITTED))
         self.notices.to_officers(session, case)
+        caption = Rich.plain(ctx.tr.gettext("📝 Your filled form. The desk prints it; you only read it and sign."))
+        pdfs = tuple(attachment(row, file_name(case.code, procedure, row), caption) for row in forms
+                     if row.mime_type == PDF)
         return receipt(case.code, due, state, procedure, ctx, office_address=self.settings.office_address,
-                       bot_username=bot_username)
+                       bot_username=bot_username, forms=pdfs)

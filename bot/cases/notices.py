@@ -14,9 +14,10 @@ from bot.cases.cards import case_card, citizen_update, officer_buttons
 from bot.cases.status import CaseStatus
 from bot.conversation.turns import language_of
 from bot.feedback.ratings import enqueue_rating_request
+from bot.forms.maker import DOCX, attachment, file_name
 from bot.settings import Settings
 from bot.staff.permissions import officers_for_field
-from dialogs.catalog import Catalog
+from dialogs.catalog import Catalog, Procedure
 from dialogs.navigation import SUPPLEMENT_DOCUMENT
 from dialogs.output import Attachment, Reply, Rich
 from locales import DEFAULT_LANGUAGE, Translator, get_translator
@@ -27,6 +28,22 @@ from storage.outbox import enqueue
 def case_documents(session: Session, case: Case) -> list[CaseDocument]:
     return list(session.exec(select(CaseDocument).where(CaseDocument.case_id == case.id)
                              .order_by(col(CaseDocument.id))).all())
+
+
+def is_form(document: CaseDocument, procedure: Procedure | None) -> bool:
+    """A filled form the assistant made, not a page the citizen sent."""
+    return procedure is not None and any(d.id == document.document_id for d in procedure.form_documents)
+
+
+def form_attachments(case: Case, procedure: Procedure | None, documents: list[CaseDocument],
+                     tr: Translator) -> tuple[Attachment, ...]:
+    """The case's filled forms for the officers: the DOCX to correct and print, the PDF to read."""
+    if procedure is None:
+        return ()
+    word = tr.gettext("📝 Filled form of case {code}, to correct and print (Word).").format(code=case.code)
+    pdf = tr.gettext("📝 Filled form of case {code} (PDF).").format(code=case.code)
+    return tuple(attachment(d, file_name(case.code, procedure, d), Rich.plain(word if d.mime_type == DOCX else pdf))
+                 for d in documents if is_form(d, procedure))
 
 
 def document_attachment(document: CaseDocument, caption: Rich = Rich()) -> Attachment:
@@ -45,18 +62,25 @@ class CaseNotices:
         return self.clock().astimezone(self.settings.tz).date()
 
     def card(self, case: Case, documents: list[CaseDocument], tr: Translator, *, heading: Rich | None = None) -> Reply:
-        text = case_card(case, self.catalog.get(case.procedure_id), documents, tr, self.today(), heading=heading)
+        """The officers' card; the filled forms are sent as files, not counted as pages."""
+        procedure = self.catalog.get(case.procedure_id)
+        pages = [d for d in documents if not is_form(d, procedure)]
+        text = case_card(case, procedure, pages, tr, self.today(), heading=heading)
         return Reply(text, officer_buttons(case, tr))
 
-    def to_officers(self, session: Session, case: Case, *, supplement: bool = False) -> None:
-        """The case, its files (sent again by Telegram file id, never uploaded twice) and its
-        action buttons, to every officer of its field and to the field's group chats; after a
-        supplement, only the pages the citizen added."""
+    def to_officers(self, session: Session, case: Case, *, supplement: bool = False,
+                    forms_changed: bool = False) -> None:
+        """The case, its files (sent again by Telegram file id, never uploaded twice), its filled
+        forms and its action buttons, to every officer of its field and to the field's group
+        chats; after a supplement, only the pages the citizen added and the forms if the answers
+        changed."""
         recipients = [(m.telegram_id, language_of(session, m.telegram_id))
                       for m in officers_for_field(session, case.field_id)]
         recipients += [(chat, DEFAULT_LANGUAGE) for chat in self.settings.chats_for_field(case.field_id)]
+        procedure = self.catalog.get(case.procedure_id)
         documents = case_documents(session, case)
-        sent = [d for d in documents if d.document_id.startswith(SUPPLEMENT_DOCUMENT)] if supplement else documents
+        pages = [d for d in documents if not is_form(d, procedure)]
+        sent = [d for d in pages if d.document_id.startswith(SUPPLEMENT_DOCUMENT)] if supplement else pages
         photos = tuple(document_attachment(d) for d in sent if d.telegram_kind == "photo")
         files = [document_attachment(d) for d in sent if d.telegram_kind != "photo"]
         now = self.clock()
@@ -68,6 +92,9 @@ class CaseNotices:
                 enqueue(session, chat_id, Reply(attachments=photos), now=now)
             for file in files:
                 enqueue(session, chat_id, Reply(attachments=(file,)), now=now)
+            if forms_changed or not supplement:
+                for form in form_attachments(case, procedure, documents, tr):
+                    enqueue(session, chat_id, Reply(attachments=(form,)), now=now)
             enqueue(session, chat_id, self.card(case, documents, tr, heading=heading), now=now)
 
     def to_citizen(self, session: Session, case: Case, note: str | None, result: Attachment | None) -> None:

@@ -1,16 +1,32 @@
-"""`motcua cases list | show | history`: the cases filed by citizens, as the desk sees them."""
+"""`motcua cases list | show | history | form`: the cases filed by citizens, as the desk sees them."""
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlmodel import Session, col, func, select
 
 from bot.cases.status import CaseStatus
-from bot.cli.common import Format, FormatOption, case_or_fail, console, database, print_record, print_rows
+from bot.cli.common import (
+    Format,
+    FormatOption,
+    case_or_fail,
+    catalog,
+    console,
+    database,
+    fail,
+    print_record,
+    print_rows,
+)
+from bot.forms.docx import render_docx
+from bot.forms.maker import FormMaker
+from bot.forms.pdf import render_pdf
 from locales import get_translator
+from storage.files import FileStore
 from storage.models import Case, CaseDocument, CaseEvent, StaffMember
 
 app = typer.Typer(help="Cases filed by citizens.", no_args_is_help=True)
@@ -68,6 +84,32 @@ def cases_show(code: str, output: FormatOption = Format.TABLE) -> None:
     for document in row["documents"]:
         table.add_row(f"  {document['document_id']} #{document['page']}", document["path"])
     console.print(table)
+
+
+class FormFormat(StrEnum):
+    DOCX = "docx"
+    PDF = "pdf"
+
+
+@app.command("form")
+def cases_form(code: str,
+               output_format: Annotated[FormFormat, typer.Option("--format", help="docx or pdf")] = FormFormat.PDF,
+               output: Annotated[Path | None, typer.Option("--output", help="the file to write (default: "
+                                                           "CODE-FORM.docx|pdf here)")] = None) -> None:
+    """Print a case's filled form again, made from its current answers (after any supplement)."""
+    with database() as (config, session):
+        case = case_or_fail(session, code)
+        forms = FormMaker(catalog(config), FileStore(config.files_dir), config.office_name)
+        procedure = forms.catalog.get(case.procedure_id)
+        made = forms.filled(procedure, case.applicant_data) if procedure is not None else []
+        if not made:
+            raise fail(f"case {case.code} ({case.procedure_id}) has no form to fill in")
+        render = render_docx if output_format is FormFormat.DOCX else render_pdf
+        for item in made:
+            target = output if output is not None and len(made) == 1 else \
+                Path(f"{case.code}-{item.form.form_id}.{output_format.value}")
+            target.write_bytes(render(item.form))
+            typer.echo(str(target))
 
 
 @app.command("history")

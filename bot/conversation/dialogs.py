@@ -8,7 +8,7 @@ which sends them after the commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from sqlalchemy import delete, update
@@ -23,12 +23,24 @@ from bot.conversation.chats import is_telegram_chat
 from bot.conversation.home import home
 from bot.conversation.language import language_menu, language_set
 from bot.conversation.turns import Turn, Turns
+from bot.forms.maker import FormMaker, preview_attachments
 from bot.settings import Settings
 from dialogs.catalog import Document
 from dialogs.engine import DialogEngine
-from dialogs.model import ConsentGiven, Context, DialogState, Discard, Input, Result, SubmitCase, SubmitSupplement
+from dialogs.model import (
+    ConsentGiven,
+    Context,
+    DialogState,
+    Discard,
+    Input,
+    Result,
+    StoredFile,
+    SubmitCase,
+    SubmitSupplement,
+)
 from dialogs.output import Reply, Rich
 from dialogs.prompts import NOTICE_VERSION, restart_buttons
+from dialogs.steps import SUMMARY
 from locales import DEFAULT_LANGUAGE, LANGUAGES, get_translator
 from storage.files import FileStore
 from storage.models import CaseDocument, ChatSession, Consent
@@ -56,6 +68,7 @@ class CitizenDialogs:
         self.supplements = supplements
         self.settings = settings
         self.files = files
+        self.forms = FormMaker(engine.catalog, files, settings.office_name)
         self.bot_username = settings.bot_username
 
     def context(self, language: str) -> Context:
@@ -66,6 +79,7 @@ class CitizenDialogs:
             today=now.astimezone(self.settings.tz).date(),
             now=now,
             office_name=self.settings.office_name,
+            office_address=self.settings.office_address,
             max_file_bytes=self.settings.max_file_bytes,
             retention_months=RETENTION_MONTHS,
             same_day_cutoff=self.settings.same_day_cutoff.strftime("%H:%M"),
@@ -114,7 +128,7 @@ class CitizenDialogs:
     # ----- internals -------------------------------------------------------------------------
 
     def _handle_once(self, update_id: int, chat_id: int, inp: Input) -> Handled | None:
-        discarded: Discard | None = None
+        discarded: list[StoredFile] = []
         with self.turns.begin(update_id, chat_id) as turn:
             if turn is None:
                 return None
@@ -127,6 +141,7 @@ class CitizenDialogs:
                 result = self._start_supplement(turn, state, inp, inp.press, ctx)
             else:
                 result = self.engine.step(state, inp, ctx)
+            discarded += self._preview(state, result, ctx)
             replies = list(result.replies)
             effect = result.effect
             if isinstance(effect, ConsentGiven):
@@ -136,17 +151,38 @@ class CitizenDialogs:
                 # The receipt's QR code opens the Telegram bot: of no use on another messenger.
                 username = self.bot_username if is_telegram_chat(chat_id) else None
                 replies.append(self.filing.file(session, chat_id, effect.state, procedure, ctx, bot_username=username))
+                discarded += effect.state.form_preview
             elif isinstance(effect, SubmitSupplement):
                 replies.append(self.supplements.submit(session, chat_id, effect.state, ctx.tr))
             elif isinstance(effect, Discard):
-                discarded = effect
+                discarded += effect.files
                 if effect.forget_chat and state is not None:
                     session.execute(delete(Consent).where(col(Consent.chat_id) == chat_id,
                                                           col(Consent.dialog_id) == state.dialog_id))
             self._save(turn, result.state, forget=isinstance(effect, Discard) and effect.forget_chat)
-        if discarded is not None:
+        if discarded:
             self._delete_unreferenced(discarded, result.state)
         return Handled(replies, language)
+
+    def _preview(self, before: DialogState | None, result: Result, ctx: Context) -> list[StoredFile]:
+        """On arriving at the summary, fill in the procedure's forms from the answers and send the
+        PDF with it, to read before confirming ("Ngày không viết"). Returns the previews it replaces."""
+        after = result.state
+        if after is None or after.step != SUMMARY or not result.replies or (before is not None
+                                                                             and before.step == SUMMARY):
+            return []
+        procedure = self.engine.catalog[after.procedure_id or ""]
+        made = self.forms.preview(procedure, after.answers)
+        if not made:
+            return []
+        result.state = after.model_copy(update={"form_preview": made})
+        caption = Rich.plain(ctx.tr.gettext("📝 The form I filled in from your answers. Please read it before you "
+                                            "confirm; to change something, tap it below."))
+        last = result.replies[-1]
+        result.replies[-1] = replace(last, attachments=last.attachments + preview_attachments(procedure, made,
+                                                                                               caption))
+        kept = {file.sha256 for file in made}
+        return [file for file in after.form_preview if file.sha256 not in kept]
 
     def _state(self, row: ChatSession | None) -> DialogState | None:
         if row is None or row.dialog is None:
@@ -195,10 +231,10 @@ class CitizenDialogs:
             result.effect = Discard(tuple(state.all_files()))
         return result
 
-    def _delete_unreferenced(self, discarded: Discard, kept: DialogState | None) -> None:
+    def _delete_unreferenced(self, discarded: list[StoredFile], kept: DialogState | None) -> None:
         """Remove files no case and no open dialog refers to; runs after the commit."""
         still_held = {f.sha256 for f in kept.all_files()} if kept else set()
-        candidates = {f.sha256 for f in discarded.files} - still_held
+        candidates = {f.sha256 for f in discarded} - still_held
         if not candidates:
             return
         with Session(self.turns.db) as session:
@@ -207,7 +243,8 @@ class CitizenDialogs:
             held_elsewhere = {
                 f["sha256"]
                 for dialog in session.exec(select(ChatSession.dialog).where(col(ChatSession.dialog).is_not(None))).all()
-                for files in (dialog or {}).get("documents", {}).values() for f in files
+                for files in [*(dialog or {}).get("documents", {}).values(), (dialog or {}).get("form_preview", [])]
+                for f in files
             }
         for sha256 in candidates - referenced - held_elsewhere:
             self.files.delete(sha256)

@@ -51,5 +51,5 @@ def _health(assembly: Assembly):  # type: ignore[no-untyped-def]
 def http_server(assembly: Assembly) -> EmbeddedServer:
     host, port = assembly.settings.listen_address
     config = uvicorn.Config(http_app(assembly), host=host, port=port, log_level="warning", lifespan="off",
-                            access_log=False)
+                            access_log=False, log_config=None)  # the bot's own logging (text or JSON)
     return EmbeddedServer(config)

@@ -85,9 +85,12 @@ class ZaloChannel:
             await self._outside_window(chat_id, reply)
             return
         try:
-            await self._deliver(chat_id, reply, bulk=bulk)
+            choices = await self._deliver(chat_id, reply, bulk=bulk)
         except WindowClosed:
             await self._outside_window(chat_id, reply)
+            return
+        if choices:
+            await asyncio.to_thread(self.chats.remember_choices, chat_id, choices)
 
     async def _outside_window(self, chat_id: int, reply: Reply) -> None:
         if reply.notice is None or self.status_template is None:

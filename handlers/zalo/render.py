@@ -51,9 +51,12 @@ def text_messages(reply: Reply, tr: Translator) -> TextMessages:
                if button.payload.partition(":")[0] not in NOT_ON_ZALO]
     choices: list[str] = []
     if len(buttons) > MAX_BUTTONS:
-        listing = "\n".join(_numbered(number, button.label) for number, button in enumerate(buttons, start=1))
+        # Buttons whose label carries their number ("3. Kết hôn") repeat a list the text already shows.
+        listing = "\n".join(f"{number}. {button.label}" for number, button in enumerate(buttons, start=1)
+                            if not button.label.startswith(f"{number}. "))
         hint = tr.gettext("Reply with the number of your choice, for example 1.")
-        text = text + "\n\n" + listing + "\n" + hint if text else Rich.plain(listing + "\n" + hint)
+        listed = listing + "\n" + hint if listing else hint
+        text = text + "\n\n" + listed if text else Rich.plain(listed)
         choices = [button.payload for button in buttons]
         buttons = []
     if buttons and not text:
@@ -64,11 +67,6 @@ def text_messages(reply: Reply, tr: Translator) -> TextMessages:
         messages[-1]["attachment"] = {"type": "template",
                                       "payload": {"buttons": [_button(button) for button in buttons]}}
     return TextMessages(messages, choices)
-
-
-def _numbered(number: int, label: str) -> str:
-    """"3. Kết hôn" stays as it is when the label already carries its number."""
-    return label if label.startswith(f"{number}. ") else f"{number}. {label}"
 
 
 def _button(button: Button) -> dict[str, str]:

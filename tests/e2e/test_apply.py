@@ -13,10 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.people import JPEG, PDF, Citizen
-from tests.conftest import RunningBot
+from bot.forms.maker import DOCX as DOCX_MIME
+from bot.forms.maker import PDF as PDF_MIME
 from dialogs.catalog import FieldType
-from tests.support.walk import CATALOG, TYPED_ANSWERS, consent, file_case, open_procedure, query
+from tests.conftest import RunningBot
+from tests.support.people import JPEG, PDF, Citizen
+from tests.support.walk import (
+    CATALOG,
+    TYPED_ANSWERS,
+    consent,
+    file_case,
+    open_procedure,
+    query,
+)
 
 
 def test_start_shows_the_office_and_the_main_menu(citizen: Citizen) -> None:
@@ -43,9 +52,13 @@ def test_each_procedure_can_be_filed_to_a_case(bot: RunningBot, citizen: Citizen
     due = case["due_date"] if isinstance(case["due_date"], date) else date.fromisoformat(str(case["due_date"]))
     assert due.strftime("%d/%m/%Y") in receipt.text
 
-    documents = query(bot.database_url, "SELECT * FROM case_documents WHERE case_id = :id", id=case["id"])
+    rows = query(bot.database_url, "SELECT * FROM case_documents WHERE case_id = :id", id=case["id"])
+    forms = {d.id for d in procedure.form_documents}
+    documents = [row for row in rows if row["document_id"] not in forms]
     required = [d for d in procedure.collected_documents if not d.skippable]
     assert len(documents) == len(required)
+    assert sorted((row["document_id"], row["mime_type"]) for row in rows if row["document_id"] in forms) == sorted(
+        (form, mime) for form in forms for mime in (PDF_MIME, DOCX_MIME)), "each filled form, as PDF and DOCX"
     for document in documents:
         stored = bot.data_dir / "files" / document["sha256"][:2] / document["sha256"]
         assert hashlib.sha256(stored.read_bytes()).hexdigest() == document["sha256"]
@@ -61,7 +74,7 @@ def test_requirements_are_shown_before_anything_is_collected(citizen: Citizen) -
     shown = open_procedure(citizen, procedure)
     assert procedure.title.vi in shown.text
     assert "Thời hạn giải quyết" in shown.text
-    assert "Lệ phí" in shown.text and "50.000" in shown.text
+    assert "Phí, lệ phí" in shown.text and "50.000" in shown.text
     assert "Căn cứ pháp lý" in shown.text and "Bộ luật Dân sự" in shown.text
     for document in procedure.documents:
         assert document.name.vi in shown.text
@@ -150,7 +163,7 @@ def test_cccd_refusals_name_the_problem(citizen: Citizen) -> None:
 
 
 def test_documents_wrong_type_oversized_empty_and_fake_are_refused(bot: RunningBot, citizen: Citizen) -> None:
-    procedure = CATALOG["chung-thuc-ban-sao"]
+    procedure = CATALOG["khai-tu"]
     _walk_to_first_document(citizen, procedure)
     document = procedure.collected_documents[0]
     refusals = [
@@ -180,7 +193,7 @@ def test_documents_wrong_type_oversized_empty_and_fake_are_refused(bot: RunningB
 
 
 def test_an_album_is_taken_together_and_answered_once(bot: RunningBot, citizen: Citizen) -> None:
-    procedure = CATALOG["chung-thuc-ban-sao"]
+    procedure = CATALOG["khai-tu"]
     _walk_to_first_document(citizen, procedure)
     before = len(citizen.messages)
     reply = citizen.album([JPEG, JPEG[:-10] + b"\xff\xd9" * 5, JPEG])
@@ -252,9 +265,10 @@ def test_summary_lets_the_citizen_change_any_answer(bot: RunningBot, citizen: Ci
     phone_label = procedure.applicant_field("phone").label.vi
     question = citizen.tap(phone_label[:20])
     assert phone_label in question.text
-    again = citizen.send("0987 111 222")
+    again = citizen.send("0987 111 222", expect=2)
     assert "0987111222" in again.text and "0912345678" not in again.text
-    citizen.tap("Xác nhận nộp", expect=2)
+    assert citizen.messages[-2].document_file_id, "the form, made again with the new answer, comes with the summary"
+    citizen.tap("Xác nhận nộp", expect=3)
     (case,) = query(bot.database_url, "SELECT applicant_data FROM cases WHERE chat_id = :c", c=citizen.chat_id)
     data = case["applicant_data"] if isinstance(case["applicant_data"], dict) else json.loads(case["applicant_data"])
     assert data["phone"] == "0987111222"
@@ -352,6 +366,13 @@ def test_cli_lists_cases_as_table_and_json(bot: RunningBot, citizen: Citizen) ->
     assert table.returncode == 0 and code in table.stdout
     missing = _motcua("cases", "show", "HS-000000-0000", env=env)
     assert missing.returncode == 2
+    for output_format, magic in (("pdf", b"%PDF-"), ("docx", b"PK")):
+        target = bot.data_dir / f"in-lai.{output_format}"
+        printed = _motcua("cases", "form", code, "--format", output_format, "--output", str(target), env=env)
+        assert printed.returncode == 0, printed.stderr
+        assert target.read_bytes().startswith(magic) and str(target) in printed.stdout
+    no_form = _motcua("cases", "form", code.replace(code[-4:], "0000"), env=env)
+    assert no_form.returncode == 2
 
 
 def test_cli_lists_procedures(tmp_path: Path) -> None:

@@ -71,9 +71,15 @@ def test_a_new_case_reaches_the_officers_of_its_field_only(office: Office, citiz
     office.fake.wait_idle()
     assert not any(code in (m.text or "") for m in office.person(HO_TICH_OFFICER).messages)
     assert not any(code in (m.text or "") for m in office.person(STAFF_MEMBER).messages)
+
+
+def test_the_officer_gets_the_citizen_s_photo_without_an_upload(office: Office, citizen: Citizen) -> None:
+    code = file(citizen, "khai-tu")
+    card_for(office, HO_TICH_OFFICER, code)
+    office.fake.wait_idle()
     (document,) = query(office.database_url, "SELECT cd.* FROM case_documents cd JOIN cases c ON c.id = cd.case_id "
-                                             "WHERE c.code = :code", code=code)
-    photos = [r for r in office.fake.requests if r.method == "sendPhoto" and r.params.get("chat_id") == CHUNG_THUC_OFFICER]
+                                             "WHERE c.code = :code AND cd.mime_type = 'image/jpeg'", code=code)
+    photos = [r for r in office.fake.requests if r.method == "sendPhoto" and r.params.get("chat_id") == HO_TICH_OFFICER]
     assert any(r.params.get("photo") == document["telegram_file_id"] and not r.files for r in photos), \
         "the officer gets the citizen's photo by file_id, without uploading it again"
 

@@ -13,7 +13,7 @@ import pytest
 from bot.cases.presses import OfficerAction, OfficerPress
 from dialogs.catalog import Procedure
 from sandbox.zaloapi import FakeZaloOA
-from tests.support.office import CHUNG_THUC_OFFICER, HO_TICH_OFFICER, STAFF_MEMBER
+from tests.support.office import HO_TICH_OFFICER, STAFF_MEMBER
 from tests.support.people import PDF, PNG
 from tests.support.walk import CATALOG, answer_fields, query, upload_documents
 from tests.support.zalo import ZaloCitizen, ZaloOffice, running_zalo_office
@@ -88,18 +88,18 @@ def test_each_procedure_can_be_filed_from_zalo(office: ZaloOffice, citizen: Zalo
 
 def test_the_officer_acts_on_telegram_and_the_zalo_citizen_is_told_and_rates(office: ZaloOffice,
                                                                               citizen: ZaloCitizen) -> None:
-    code = file_on_zalo(citizen, CATALOG["chung-thuc-ban-sao"])
-    officer = office.person(CHUNG_THUC_OFFICER)
+    code = file_on_zalo(citizen, CATALOG["khai-tu"])
+    officer = office.person(HO_TICH_OFFICER)
     office.fake.wait_until(lambda: any(m.method == "sendPhoto" for m in officer.messages),
-                           message=office.fake.transcript(CHUNG_THUC_OFFICER))
-    officer_taps(office, CHUNG_THUC_OFFICER, code, "Tiếp nhận")
+                           message=office.fake.transcript(HO_TICH_OFFICER))
+    officer_taps(office, HO_TICH_OFFICER, code, "Tiếp nhận")
     office.zalo.wait_until(lambda: any(code in m.text and "đang được xử lý" in m.text for m in citizen.messages),
                            message=office.zalo.transcript(citizen.user_id))
-    officer_taps(office, CHUNG_THUC_OFFICER, code, "Có kết quả", expect=1)
+    officer_taps(office, HO_TICH_OFFICER, code, "Có kết quả", expect=1)
     officer.document(PDF, "ket-qua.pdf", "application/pdf", expect=2)
     office.zalo.wait_until(lambda: any(m.kind == "file" and m.content == PDF for m in citizen.messages),
                            message=office.zalo.transcript(citizen.user_id))
-    officer_taps(office, CHUNG_THUC_OFFICER, code, "Đã trả kết quả")
+    officer_taps(office, HO_TICH_OFFICER, code, "Đã trả kết quả")
     office.zalo.wait_until(lambda: any("Rất hài lòng" in t for m in citizen.messages for t in m.button_titles()),
                            message=office.zalo.transcript(citizen.user_id))
     thanks = citizen.tap("Rất hài lòng")
@@ -120,7 +120,7 @@ def test_the_receipt_code_works_in_either_channel_and_only_for_its_owner(office:
 
 
 def test_photos_and_files_are_checked_as_on_telegram(office: ZaloOffice, citizen: ZaloCitizen) -> None:
-    procedure = CATALOG["chung-thuc-ban-sao"]
+    procedure = CATALOG["khai-tu"]
     citizen.tap("Nộp hồ sơ")
     citizen.tap(procedure.short_title.vi if procedure.short_title else procedure.title.vi)
     citizen.tap("Bắt đầu nộp hồ sơ")

@@ -45,8 +45,10 @@ class ZaloCitizen:
         return ZaloMessageView(self.messages[-1:])
 
     def _expect(self, before: int, expect: int) -> ZaloMessageView:
-        self.fake.wait_for_messages(self.user_id, before + expect)
-        self.fake.wait_idle(quiet=0.3)
+        """Everything the bot answered. `expect` counts Telegram messages; on Zalo a file and its
+        caption, or a long text, are several messages, so the answer is read once the bot is quiet."""
+        self.fake.wait_for_messages(self.user_id, before + 1)
+        self.fake.wait_idle(quiet=0.5)
         return ZaloMessageView(self.messages[before:])
 
     def send(self, text: str, expect: int = 1) -> ZaloMessageView:

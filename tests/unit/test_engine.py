@@ -11,6 +11,7 @@ that would be saved and the effects the handler carries out. These are the unit 
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ from dialogs.model import (
     SubmitSupplement,
 )
 from dialogs.output import Button, Expect, Press, Reply, Rich
+from dialogs.prompts import clause
 from dialogs.prompts import label as shorten
 from dialogs.steps import (
     CHOOSE,
@@ -65,6 +67,7 @@ NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MB = 1024 * 1024
 MAX_PAYLOAD_BYTES = 64
+OFFICE_ADDRESS = "Tây Đằng, Hà Nội"
 
 TYPED_ANSWERS: dict[FieldType, tuple[str, str, str]] = {
     # type: (what the citizen types, what is stored, what the summary shows)
@@ -75,6 +78,7 @@ TYPED_ANSWERS: dict[FieldType, tuple[str, str, str]] = {
     FieldType.ADDRESS: ("Thôn 3,  thị trấn Tây Đằng, Ba Vì", "Thôn 3, thị trấn Tây Đằng, Ba Vì",
                         "Thôn 3, thị trấn Tây Đằng, Ba Vì"),
     FieldType.TEXT: ("Bệnh viện đa khoa huyện Ba Vì", "Bệnh viện đa khoa huyện Ba Vì", "Bệnh viện đa khoa huyện Ba Vì"),
+    FieldType.YEAR: ("1990", "1990", "1990"),
 }
 
 
@@ -84,7 +88,7 @@ TYPED_ANSWERS: dict[FieldType, tuple[str, str, str]] = {
 def context(language: str = "vi") -> Context:
     return Context(tr=get_translator(language), today=TODAY, now=NOW, office_name="UBND thị trấn Tây Đằng",
                    max_file_bytes=MAX_FILE_BYTES, retention_months=12, same_day_cutoff="15:00",
-                   home=lambda state: HOME)
+                   home=lambda state: HOME, office_address=OFFICE_ADDRESS)
 
 
 def vi(message: str, **params: object) -> str:
@@ -269,6 +273,14 @@ KHAI_SINH = CATALOG["khai-sinh"]
 # ----- 1. every procedure, from the menu to the case --------------------------------------------
 
 
+def _counter(question: Reply) -> tuple[int, int]:
+    """The "Bước 3/12" of a question, as numbers."""
+    match = re.search(r"Bước (\d+)/(\d+)", text(question))
+    assert match, text(question)
+    return int(match.group(1)), int(match.group(2))
+
+
+
 @pytest.mark.parametrize("procedure", list(CATALOG), ids=lambda p: p.id)
 def test_every_procedure_is_filed_from_the_menu_to_submit_case(procedure: Procedure) -> None:
     chat = Chat()
@@ -289,17 +301,20 @@ def test_every_procedure_is_filed_from_the_menu_to_submit_case(procedure: Proced
     consent = chat.tap_reply(vi("✅ Start the application"))
     assert chat.state.step == CONSENT and chat.result.effect is None
     assert "UBND thị trấn Tây Đằng" in text(consent) and procedure.title.vi in text(consent)
-    assert all(f.label.vi in text(consent) for f in procedure.applicant_fields)
+    assert all(clause((f.noun or f.label).vi) in text(consent) for f in procedure.applicant_fields)
+    assert text(consent).count("?") == 1, "what is collected is named, not asked: the one question is the consent"
+    assert OFFICE_ADDRESS in text(consent), "the notice says where to ask about one's data"
 
     question = chat.tap_reply(vi("✅ I agree"))
     assert isinstance(chat.result.effect, ConsentGiven)
     assert chat.state.consent_at == NOW
 
-    fields, documents = procedure.applicant_fields, procedure.collected_documents
-    total = len(fields) + len(documents)
-    for number, field in enumerate(fields, start=1):
+    fields = procedure.asked_fields({f.id: stored_answer(f) for f in procedure.applicant_fields})
+    documents = procedure.collected_documents
+    counters: list[tuple[int, int]] = []
+    for field in fields:
         assert chat.state.step == FIELD_PREFIX + field.id
-        assert f"Bước {number}/{total}" in text(question)
+        counters.append(_counter(question))
         assert field.label.vi in text(question)
         assert question.expects is (Expect.CHOICE if field.type is FieldType.CHOICE else Expect.TEXT)
         assert (vi("⏭ Skip") in labels(question)) is not field.required
@@ -307,9 +322,10 @@ def test_every_procedure_is_filed_from_the_menu_to_submit_case(procedure: Proced
         assert "⚠️" not in text(question), text(question)
         assert chat.state.answers[field.id] == stored_answer(field)
 
-    for number, wanted in enumerate(documents, start=len(fields) + 1):
+    for wanted in documents:
         assert chat.state.step == DOC_PREFIX + wanted.id
-        assert f"Bước {number}/{total}" in text(question) and wanted.name.vi in text(question)
+        counters.append(_counter(question))
+        assert wanted.name.vi in text(question)
         assert question.expects is Expect.FILES
         if wanted.skippable:
             question = chat.tap_reply(vi("⏭ Skip"))
@@ -319,6 +335,11 @@ def test_every_procedure_is_filed_from_the_menu_to_submit_case(procedure: Proced
                                            "✅ Received {n} pages of “{document}”. Send more pages, or press “Done”.",
                                            1, document=wanted.name.vi)
         question = chat.tap_reply(vi("✅ Done"))
+
+    total = len(fields) + len(documents)
+    assert [position for position, _ in counters] == list(range(1, total + 1)), "one step at a time"
+    totals = [of for _, of in counters]
+    assert totals == sorted(totals, reverse=True) and totals[-1] == total, "the total never grows and ends true"
 
     summary = question
     assert chat.state.step == SUMMARY
@@ -351,7 +372,7 @@ def test_an_optional_field_is_skipped_by_button_or_typed_words(how: str) -> None
         chat.tap(vi("⏭ Skip"))
     else:
         chat.type(how)
-    assert chat.state is not None and chat.state.step == "doc:giay_chung_sinh"
+    assert chat.state is not None and chat.state.step == "field:copies", "no more questions about an unknown father"
     assert "father_full_name" not in chat.state.answers and chat.result.effect is None
 
 
@@ -566,7 +587,7 @@ def test_pdf_png_and_jpeg_files_are_accepted_with_their_type() -> None:
 
 def pdf_only_engine() -> tuple[DialogEngine, Procedure]:
     """A catalog whose one document must be sent as a PDF file: none of the real ones is."""
-    base = CATALOG["chung-thuc-ban-sao"]
+    base = CATALOG["khai-tu"]
     wanted = base.collected_documents[0].id
     documents = [d.model_copy(update={"accepts": (FileKind.PDF,)}) if d.id == wanted else d for d in base.documents]
     procedure = Procedure.model_validate({**base.model_dump(), "documents": [d.model_dump() for d in documents]})
@@ -804,7 +825,7 @@ def test_typed_text_at_the_summary_asks_for_the_buttons() -> None:
     ("field:full_name", CONSENT),
     ("field:cccd", "field:full_name"),
     ("field:relationship", "field:address"),
-    ("doc:giay_chung_sinh", "field:father_full_name"),
+    ("doc:giay_chung_sinh", "field:copies"),
     ("doc:van_ban_uy_quyen", "doc:giay_chung_sinh"),
     (SUMMARY, "doc:xac_nhan_mang_thai_ho"),
 ])
@@ -1204,3 +1225,156 @@ def test_stored_files_round_trip_through_the_saved_state() -> None:
     saved = DialogState.model_validate_json(chat.state.model_dump_json())
     assert saved == chat.state
     assert all(isinstance(f, StoredFile) for f in saved.all_files())
+
+
+# ----- 11. asking every field of a form, smartly ----------------------------------------------------
+
+KHUYET_TAT = CATALOG["xac-nhan-khuyet-tat"]
+
+
+def test_an_earlier_answer_is_offered_as_one_tap() -> None:
+    chat = Chat()
+    question = walk_to(chat, KHAI_SINH, "field:mother_residence")
+    assert chat.state is not None
+    address = chat.state.answers["address"]
+    assert vi("Or tap “{same}” ({value}).", same="Giống địa chỉ của ông/bà", value=address) in text(question)
+    chat.tap("↩️ Giống địa chỉ của ông/bà")
+    assert chat.state.answers["mother_residence"] == address and chat.state.step == "field:father_full_name"
+
+
+def test_a_one_tap_answer_is_offered_only_where_it_fits() -> None:
+    """The mother's name is "your name" only when the applicant is the mother."""
+    as_father = Chat()
+    walk_to(as_father, KHAI_SINH, "field:mother_full_name")  # the walk answers "Cha" (the first option)
+    assert not any(label.startswith("↩️") for label in labels(as_father.last))
+    assert vi("⏭ Skip") not in labels(as_father.last)
+    forged = as_father.press(as_father.step_press("same"))
+    assert "⚠️" in text(forged) and as_father.state is not None
+    assert "mother_full_name" not in as_father.state.answers
+    father = as_father.state
+    as_mother = Chat()
+    walk_to(as_mother, KHAI_SINH, "field:relationship")
+    as_mother.tap("Mẹ")
+    while as_mother.state is not None and as_mother.state.step != "field:mother_full_name":
+        answer(as_mother, KHAI_SINH.applicant_field(as_mother.state.step.removeprefix(FIELD_PREFIX)))
+    as_mother.tap("↩️ Giống tên ông/bà")
+    assert as_mother.state is not None and as_mother.state.answers["mother_full_name"] == "Nguyễn Văn An"
+    assert father.answers["relationship"] == "cha"
+
+
+def test_a_common_answer_is_a_button_and_typing_another_still_works() -> None:
+    chat = Chat()
+    question = walk_to(chat, KHAI_SINH, "field:child_ethnicity")
+    assert "Kinh" in labels(question)
+    chat.tap("Kinh")
+    assert chat.state is not None and chat.state.answers["child_ethnicity"] == "Kinh"
+    chat.tap("Việt Nam")
+    assert chat.state.answers["child_nationality"] == "Việt Nam"
+    other = Chat()
+    walk_to(other, KHAI_SINH, "field:child_ethnicity")
+    other.type("Mường")
+    assert other.state is not None and other.state.answers["child_ethnicity"] == "Mường"
+    assert "⚠️" in text(other.press(other.step_press("s9"))), "a forged suggestion is refused"
+
+
+def test_questions_that_do_not_apply_are_not_asked_nor_counted() -> None:
+    chat = Chat()
+    walk_to(chat, KHUYET_TAT, "field:relationship")
+    first = _counter(chat.last)
+    question = chat.tap_reply("Chính tôi là người khuyết tật")
+    assert chat.state is not None and chat.state.step == "field:disabled_person_birth_date"
+    after = _counter(question)
+    assert after == (first[0] + 1, first[1] - 3), "three questions about someone else are dropped from the total"
+    assert "ℹ️" not in text(question)
+    back = chat.tap_reply(vi("⬅️ Back"))
+    assert chat.state.step == "field:relationship" and KHUYET_TAT.applicant_field("relationship").label.vi in text(back)
+
+
+def test_a_relative_is_told_what_they_need_when_they_choose() -> None:
+    chat = Chat()
+    walk_to(chat, KHUYET_TAT, "field:relationship")
+    question = chat.tap_reply("Cha hoặc mẹ")
+    note = KHUYET_TAT.applicant_field("relationship").options[1].note
+    assert note is not None and question.notes == (Rich.plain("ℹ️ " + note.vi),)
+    assert chat.state is not None and chat.state.step == "field:disabled_person_name"
+
+
+def test_changing_a_deciding_answer_asks_what_it_opens_then_returns_to_the_summary() -> None:
+    chat = Chat()
+    at_summary(chat, KHUYET_TAT)  # as the person with a disability
+    assert chat.state is not None and "disabled_person_name" not in chat.state.answers
+    chat.tap("✏️ " + shorten(KHUYET_TAT.applicant_field("relationship").label.vi))
+    question = chat.tap_reply("Con")
+    assert chat.state.step == "field:disabled_person_name" and chat.state.editing
+    assert KHUYET_TAT.applicant_field("disabled_person_name").label.vi in text(question)
+    chat.type("ngô đức lợi")
+    assert chat.state.step == "field:representative_current_address", "the next required question it opened"
+    summary = chat.type("Thôn Bằng Y, xã Tây Đằng")
+    assert chat.state.step == SUMMARY and not chat.state.editing
+    assert "Ngô Đức Lợi" in text(summary)
+    chat.tap("✏️ " + shorten(KHUYET_TAT.applicant_field("relationship").label.vi))
+    chat.tap("Chính tôi là người khuyết tật")
+    assert chat.state.step == SUMMARY and "Ngô Đức Lợi" not in text(chat.last)
+    chat.tap(vi("✅ Confirm and submit"))
+    effect = chat.result.effect
+    assert isinstance(effect, SubmitCase)
+    assert "disabled_person_name" not in effect.state.answers, "answers to questions dropped are not filed"
+
+
+def test_an_answer_the_form_cannot_print_is_refused_when_typed() -> None:
+    chat = Chat()
+    question = walk_to(chat, KHAI_SINH, "field:child_birth_place")
+    refused = chat.type("Nhà hộ sinh 🏥 Ba Vì")
+    assert refused.notes == (Rich.plain(warning("These characters cannot be printed on the form: {characters}. "
+                                                "Please write the answer with letters and digits.",
+                                                characters="🏥")),)
+    assert refused.text == question.text
+    plain = Chat()
+    walk_to(plain, CATALOG["chung-thuc-ban-sao"], "field:document_names")
+    plain.type("Bằng tốt nghiệp 🎓")
+    assert plain.state is not None and plain.state.step == "field:pages_per_original", "no form, nothing to print"
+
+
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("199", "Please type the year in four digits, for example 1990."),
+    ("1899", "The year must be from {earliest} to {latest}; you wrote {year}."),
+    ("2027", "The year must be from {earliest} to {latest}; you wrote {year}."),
+])
+def test_a_year_of_birth_is_four_digits_and_not_in_the_future(typed: str, reason: str) -> None:
+    chat = Chat()
+    walk_to(chat, KHAI_SINH, "field:mother_birth_year")
+    refused = chat.type(typed)
+    assert refused.notes == (Rich.plain(warning(reason, earliest=1900, latest=2026, year=typed)),)
+    chat.type("1996")
+    assert chat.state is not None and chat.state.answers["mother_birth_year"] == "1996"
+
+
+def test_conditions_read_as_one_sentence() -> None:
+    chat = Chat()
+    requirements = walk_to(chat, KHAI_SINH, REQUIREMENTS)
+    assert "Văn bản ủy quyền (nếu người khác nộp thay cha mẹ theo ủy quyền)" in text(requirements)
+    assert "chỉ khi:" not in text(requirements)
+    question = walk_to(Chat(), KHAI_SINH, "doc:van_ban_uy_quyen")
+    assert "Chỉ gửi nếu người khác nộp thay cha mẹ theo ủy quyền." in text(question)
+
+
+@pytest.mark.parametrize("procedure_id", ["xac-nhan-tinh-trang-hon-nhan", "ket-hon", "xac-nhan-khuyet-tat"])
+def test_the_processing_time_is_said_once(procedure_id: str) -> None:
+    shown = text(walk_to(Chat(), CATALOG[procedure_id], REQUIREMENTS))
+    days = CATALOG[procedure_id].processing.working_days
+    assert shown.count("ngày làm việc kể từ") == 1 and f"{days:02d} ngày làm việc" not in shown
+
+
+def test_a_supplement_item_naming_a_question_is_answered_like_that_question() -> None:
+    chat = Chat()
+    chat.result = ENGINE.start_supplement(4243, 18, "HS-261201-0002", "khai-sinh",
+                                          ["Ngày sinh của trẻ", "Ghi chú thêm"], chat.ctx)
+    chat.state = chat.result.state
+    assert vi("Type day/month/year, for example: 01/02/1990.") in text(chat.last)
+    refused = chat.type("hôm qua")
+    assert "⚠️" in text(refused) and chat.state is not None and chat.state.answers == {}
+    noted = chat.type("20/4/2026")
+    assert chat.state.answers == {"0": "2026-04-20"}
+    assert vi("You wrote: {text}", text="20/04/2026") in text(noted)
+    chat.type("21/4/2026")
+    assert chat.state.answers == {"0": "2026-04-21"}, "a corrected answer replaces, never appends"
