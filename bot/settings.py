@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     office_name: str = "UBND thị trấn Tây Đằng"
     office_address: str = "Thị trấn Tây Đằng, huyện Ba Vì, TP Hà Nội"
+    office_phone: str | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
     same_day_cutoff: time = time(15, 0)
     extra_holidays: Annotated[tuple[date, ...], NoDecode] = ()

@@ -214,6 +214,9 @@ class Procedure(_Strict):
     short_title: Text | None = None
     field: ProcedureField
     keywords: tuple[str, ...] = Field(min_length=1)
+    choose_if: Text | None = None
+    """One line that tells this procedure from a similar one when a citizen's words fit both
+    ("a copy of my birth paper"): shown beside its button when they are asked to choose."""
     summary: Text | None = None
     processing: Processing
     fee: Text

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dialogs import prompts
 from dialogs.answers import parse_answer, printable
 from dialogs.catalog import ApplicantField, Catalog, Procedure
-from dialogs.matching import ProcedureMatcher
 from dialogs.model import (
     ConsentGiven,
     Context,
@@ -38,8 +37,10 @@ from dialogs.steps import (
     procedure_steps,
     token_of,
 )
+from dialogs.questions import Questions
 from dialogs.supplement import SupplementSteps
 from dialogs.text import fold
+from dialogs.understanding import Reading, Understanding
 from dialogs.uploads import Uploads
 from dialogs.validators import InvalidAnswer
 from locales import N_
@@ -56,7 +57,8 @@ NOT_UNDERSTOOD = N_("Sorry, I did not understand that button.")
 class DialogEngine(Navigator):
     def __init__(self, catalog: Catalog) -> None:
         super().__init__(catalog)
-        self.matcher = ProcedureMatcher(catalog)
+        self.understanding = Understanding(catalog)
+        self.questions = Questions(self)
         self.uploads = Uploads(self)
         self.supplements = SupplementSteps(self)
 
@@ -138,12 +140,16 @@ class DialogEngine(Navigator):
         if state.step.startswith(SUPPLEMENT_PREFIX):
             if folded in DONE_WORDS | BACK_WORDS:
                 return self.supplements.act(state, "done" if folded in DONE_WORDS else "back", ctx)
+            if _is_question(reading := self.understanding.read(text), text):
+                return self.questions.during_application(reading, state, ctx)
             return self.supplements.text(state, text, ctx)
         procedure = self.catalog[state.procedure_id or ""]
         if folded in BACK_WORDS:
             return self.back(state, procedure, ctx)
         if state.step == CONSENT and folded in YES_WORDS | NO_WORDS:
             return self._consent_action(state, procedure, "yes" if folded in YES_WORDS else "no", ctx)
+        if _is_question(reading := self.understanding.read(text), text):
+            return self.questions.during_application(reading, state, ctx)
         if state.step.startswith(FIELD_PREFIX):
             return self._answer(state, procedure, text, ctx)
         if state.step.startswith(DOC_PREFIX):
@@ -162,23 +168,14 @@ class DialogEngine(Navigator):
             if 1 <= number <= len(shown):
                 chosen = DialogState(dialog_id=dialog_id, step=CHOOSE, procedure_id=shown[number - 1])
                 return self.goto(chosen, REQUIREMENTS, ctx)
-        match = self.matcher.match(text)
-        if match.procedure is not None:
-            return self.goto(DialogState(dialog_id=dialog_id, step=CHOOSE, procedure_id=match.procedure.id),
-                             REQUIREMENTS, ctx)
-        _ = ctx.tr.gettext
-        if match.candidates:
-            choose = DialogState(dialog_id=dialog_id, step=CHOOSE, candidates=[p.id for p in match.candidates])
-            intro = Rich.plain(_("Did you mean one of these procedures?"))
-        else:
-            choose = DialogState(dialog_id=dialog_id, step=CHOOSE)
-            intro = Rich.plain(_("I could not find a procedure for “{text}”. These are the procedures of this desk; "
-                                 "tap one or type its number:").format(text=text.strip()[:100]))
-        return Result(choose, [prompts.procedure_list(choose, self.catalog, ctx, intro=intro)])
+        return self.questions.respond(self.understanding.read(text), state, dialog_id, text, ctx)
 
     # ----- the steps of an application --------------------------------------------------------
 
     def _requirements_action(self, state: DialogState, procedure: Procedure, action: str, ctx: Context) -> Result:
+        """"info" shows the whole page again after an answer to one question about it."""
+        if action == "info":
+            return Result(state, [self.prompt(state, ctx)])
         if action != "go":
             return self.reprompt(state, ctx, NOT_UNDERSTOOD)
         return self.goto(state, CONSENT, ctx)
@@ -238,6 +235,12 @@ class DialogEngine(Navigator):
                 and steps[int(action[1:])] in asked_steps(procedure, state.answers):
             return self.goto(state.model_copy(update={"editing": True}), steps[int(action[1:])], ctx)
         return self.reprompt(state, ctx, NOT_UNDERSTOOD)
+
+
+def _is_question(reading: Reading, text: str) -> bool:
+    """A question in the middle of an application; a lone topic word without a question mark
+    ("Phí Thị Hoa") is an answer."""
+    return reading.kind == "ask" and (not reading.in_one_word or "?" in text)
 
 
 def _with_answer(state: DialogState, field: ApplicantField, value: str) -> DialogState:

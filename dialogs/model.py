@@ -97,20 +97,36 @@ class DialogState(BaseModel):
 
 
 @dataclass(frozen=True)
+class Office:
+    """The desk as a citizen asks about it: the consent notice says where to ask about one's
+    data, and "where is it, when is it open, what is the phone number" is answered from here."""
+
+    name: str
+    address: str
+    phone: str | None
+    opens: str
+    closes: str
+    today: Literal["open", "over", "closed"]
+    """Open still (or later) today, closed for the rest of today, or not a working day."""
+    closed_because: str | None
+    """The holiday's name when the desk is closed today for one; None on weekends and open days."""
+    next_open: date
+    """The next day the desk opens after today, for "closed today, come back on …"."""
+
+
+@dataclass(frozen=True)
 class Context:
     """Everything from outside the dialog that a step may depend on, passed in explicitly."""
 
     tr: Translator
     today: date
     now: datetime
-    office_name: str
+    office: Office
     max_file_bytes: int
     retention_months: int
     same_day_cutoff: str
     home: Callable[[DialogState | None], Reply]
     """The assistant's home screen; the dialog shows it but does not know what is on it."""
-    office_address: str
-    """Where the desk is: the consent notice says where to ask about one's data."""
 
 
 @dataclass(frozen=True)

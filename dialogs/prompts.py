@@ -62,17 +62,27 @@ def nav_row(state: DialogState, token: str, ctx: Context) -> tuple[Button, ...]:
     return (step_button(state, token, _("⬅️ Back"), "back"), step_button(state, token, _("✖️ Cancel"), "cancel"))
 
 
-def procedure_list(state: DialogState, catalog: Catalog, ctx: Context, *, intro: Rich | None = None) -> Reply:
+def procedure_list(state: DialogState, catalog: Catalog, ctx: Context, *, intro: Rich | None = None,
+                   explain: bool = False) -> Reply:
+    """Every procedure, or the chat's candidates; `explain` adds the line that tells each from
+    the others, for when the citizen's words fit two."""
     _ = ctx.tr.gettext
     procedures = [catalog[p] for p in state.candidates] if state.candidates else list(catalog)
     lines = [intro or Rich.plain(_("Which procedure do you need? Tap one, or type its name (for example: khai sinh)."))]
-    lines += [Rich.plain(f"{number}. {title(p, ctx)}") for number, p in enumerate(procedures, start=1)]
+    lines += [_listed(number, p, ctx, explain) for number, p in enumerate(procedures, start=1)]
     rows = tuple(
         (step_button(state, CHOOSE_TOKEN, f"{number}. {label(short(p, ctx.tr.language))}", p.id),)
         for number, p in enumerate(procedures, start=1)
     )
     cancel = (step_button(state, CHOOSE_TOKEN, _("✖️ Cancel"), "cancel"),)
     return Reply(Rich.join("\n", lines), (*rows, cancel), expects=Expect.CHOICE)
+
+
+def _listed(number: int, procedure: Procedure, ctx: Context, explain: bool) -> Rich:
+    if explain and procedure.choose_if:
+        return Rich.of(f"{number}. **{{title}}**: {{why}}", title=title(procedure, ctx),
+                       why=procedure.choose_if.get(ctx.tr.language))
+    return Rich.plain(f"{number}. {title(procedure, ctx)}")
 
 
 def processing_time(procedure: Procedure, ctx: Context) -> str:
@@ -109,19 +119,28 @@ def _document_line(document: Document, ctx: Context) -> str:
     return line
 
 
-def requirements(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
+def documents_needed(procedure: Procedure, ctx: Context) -> list[Rich]:
+    """What to submit and what to show, as the requirements page and the answer to "which
+    papers do I need" both say it."""
     _ = ctx.tr.gettext
-    language = ctx.tr.language
     submit = [d for d in procedure.documents if d.mode is Mode.SUBMIT]
     present = [d for d in procedure.documents if d.mode is Mode.PRESENT]
-    parts = [Rich.bold(title(procedure, ctx))]
-    if procedure.summary:
-        parts.append(Rich.plain(procedure.summary.get(language)))
+    parts = []
     if submit:
         parts.append(Rich.bold(_("Documents to submit:")) + "\n" + "\n".join(_document_line(d, ctx) for d in submit))
     if present:
         parts.append(Rich.bold(_("Bring and show at the desk:")) + "\n"
                      + "\n".join(_document_line(d, ctx) for d in present))
+    return parts
+
+
+def requirements(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
+    _ = ctx.tr.gettext
+    language = ctx.tr.language
+    parts = [Rich.bold(title(procedure, ctx))]
+    if procedure.summary:
+        parts.append(Rich.plain(procedure.summary.get(language)))
+    parts += documents_needed(procedure, ctx)
     parts.append(Rich.bold(_("Processing time:")) + " " + processing_time(procedure, ctx))
     parts.append(Rich.bold(_("Fee:")) + " " + procedure.fee.get(language))
     parts.append(Rich.bold(_("Legal basis:")) + " " + "; ".join(procedure.legal_basis))
@@ -146,8 +165,8 @@ def consent(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
         "Bộ phận Một cửa ({address}) or send /cancel before you submit.\n\n"
         "Please do not send photos of your căn cước card: the number is enough.\n\n"
         "Do you agree?"
-    ), procedure=title(procedure, ctx), office=ctx.office_name, fields=fields, months=ctx.retention_months,
-        address=ctx.office_address)
+    ), procedure=title(procedure, ctx), office=ctx.office.name, fields=fields, months=ctx.retention_months,
+        address=ctx.office.address)
     token = token_of(CONSENT, procedure)
     rows = (
         (step_button(state, token, _("✅ I agree"), "yes"), step_button(state, token, _("❌ I do not agree"), "no")),

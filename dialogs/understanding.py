@@ -17,7 +17,7 @@ once in __init__ (dialogs/understanding_lexicon.py), and a message is folded onc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
 
@@ -35,6 +35,8 @@ Kind = Literal["apply", "ask", "choose", "out_of_scope", "none"]
 Topic = Literal["documents", "time", "fee", "office"]
 _PERSON_GAP = 4  # filler words allowed between a person and "mất" ("bà nội em mất")
 _CLOSER_REACH = 12  # words allowed between a paper asked about and the end of the question
+_INTERROGATIVES = frozenset({"bao", "gi", "nao", "dau", "may", "khong", "chua", "sao", "?"})
+"""Folded words that make a lone topic word a question ("phí bao nhiêu", "có mất phí không")."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class Reading:
     kind: Kind
     procedures: tuple[str, ...] = ()
     topic: Topic | None = None
+    in_one_word: bool = field(default=False, compare=False)
+    """The question is one topic word with no question word beside it ("Phí Thị Hoa"): it may
+    as well be a surname or part of an answer, so in the middle of an application it is one."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class _Gist:
     topic: Topic | None
     decisive: bool  # an action, or an object named or hinted, was found
     taken: frozenset[int] = frozenset()  # words already read as a phrase (other than a person)
+    topic_words: int = 0  # the longest question phrase found, in words
 
 
 class Understanding:
@@ -72,7 +78,7 @@ class Understanding:
         if gist.target is None:
             named = self._by_catalog_name(tokens)
             if named is not None:
-                gist = _Gist(named, gist.topic, True)
+                gist = _Gist(named, gist.topic, True, topic_words=gist.topic_words)
             elif not gist.decisive:
                 mended = self._by_near_phrase(tokens, gist.taken)
                 if mended is not None:
@@ -86,11 +92,19 @@ class Understanding:
         mentions = _without_animal_events(mentions)
         mentions = self._set_aside_details(mentions, tokens)
         mentions = self._with_required_objects(mentions)
-        target = self._target(mentions)
+        target = self._in_catalog(self._target(mentions))
         decisive = any(m.kind == "action" or (m.kind == "object" and m.meaning.strength > GENERIC)
                        for m in mentions)
         taken = frozenset(i for m in spotted if m.kind != "person" for i in range(m.start, m.end))
-        return _Gist(target, _topic(mentions, target), decisive, taken)
+        topic_words = max((m.end - m.start for m in mentions if m.kind == "topic"), default=0)
+        if topic_words == 1 and _INTERROGATIVES.intersection(tokens):
+            topic_words = 2
+        return _Gist(target, _topic(mentions, target), decisive, taken, topic_words)
+
+    @property
+    def unknown_procedures(self) -> tuple[str, ...]:
+        """"key: id" for each procedure the vocabulary names that the catalog does not have."""
+        return self._lexicon.unknown
 
     # ----- the steps ---------------------------------------------------------------------
 
@@ -178,6 +192,13 @@ class Understanding:
                     default=None)
         return self._route(action, thing)
 
+    def _in_catalog(self, target: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        """A procedure this office has no file for is a request the assistant does not handle."""
+        if target is None or target == (OUT_OF_SCOPE,):
+            return target
+        present = tuple(t for t in target if t in self._lexicon.procedure_ids)
+        return present or (OUT_OF_SCOPE,)
+
     def _route(self, action: Mention | None, thing: Mention | None) -> tuple[str, ...] | None:
         """The object's route for the action (only when the paper itself is named), else what
         the action decides, else what the object asks for, else the action on its own."""
@@ -249,10 +270,11 @@ def _assemble(gist: _Gist) -> Reading:
     target, topic = gist.target, gist.topic
     if target == (OUT_OF_SCOPE,):
         return Reading("out_of_scope")
+    in_one_word = gist.topic_words == 1
     if topic == "office":
-        return Reading("ask", (), "office")
+        return Reading("ask", (), "office", in_one_word)
     if target and len(target) == 2:
         return Reading("choose", tuple(sorted(target)))
     if topic:
-        return Reading("ask", target or (), topic)
+        return Reading("ask", target or (), topic, in_one_word)
     return Reading("apply", target) if target else Reading("none")

@@ -2,9 +2,11 @@
 when the bot starts: the phrase index, the spelling table, the catalog's own names, and the
 tables for phrases typed one letter off or with Northern sound-alike initials.
 
-Building it is also the second half of checking the vocabulary: a phrase listed twice, a
-procedure id that is not in the catalog, or a spelling entry of several words stops start-up
-with a message naming the file and the key.
+Building it is also the second half of checking the vocabulary: a phrase listed twice or a
+spelling entry of several words stops start-up with a message naming the file and the key. A
+procedure id that is not in the catalog does not: an office may leave out a procedure file, and
+requests for it are then answered as ones the assistant does not handle; `unknown` lists them
+for the start-up log, which is also where a misspelt id shows.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ class Lexicon:
     def __init__(self, vocabulary: Vocabulary, catalog: Catalog, path: Path) -> None:
         self._path = path
         self.vocabulary = vocabulary
-        self._check_procedures({procedure.id for procedure in catalog})
+        ids = {procedure.id for procedure in catalog}
+        self.unknown = tuple(f"{key}: {t}" for key, target in vocabulary.targets()
+                             for t in target if t != OUT_OF_SCOPE and t not in ids)
+        self.procedure_ids = frozenset(ids)
         self.priority = {name: rank for rank, name in enumerate(vocabulary.actions)}
         spelling = self._spelling = self._build_spelling()
         self.index = self._build_index()
@@ -80,12 +85,6 @@ class Lexicon:
 
     def _fail(self, key: str, message: str) -> VocabularyError:
         return VocabularyError(f"{self._path}: key '{key}': {message}")
-
-    def _check_procedures(self, ids: set[str]) -> None:
-        for key, target in self.vocabulary.targets():
-            unknown = [t for t in target if t != OUT_OF_SCOPE and t not in ids]
-            if unknown:
-                raise self._fail(key, f"unknown procedure '{unknown[0]}' (no such file in the catalog)")
 
     def _build_spelling(self) -> dict[str, Phrase]:
         spelling: dict[str, Phrase] = {}

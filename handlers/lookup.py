@@ -1,5 +1,5 @@
-"""Entry points of case lookup: /tracuu CODE, the home screen's lookup and "my cases" buttons, a
-case's button, and the receipt's QR link. The answers come from `bot.cases.lookup`."""
+"""Entry points of case lookup: /tracuu CODE, a code typed on its own, the home screen's lookup
+and "my cases" buttons, a case's button, and the receipt's QR link. The answers come from `bot.cases.lookup`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,19 @@ async def on_lookup_command(desk: Desk, request: Request) -> Outcome:
         reply = await asyncio.to_thread(desk.lookup.show, request.chat_id, code, language)
     else:
         reply = await asyncio.to_thread(desk.lookup.prompt, request.chat_id, language)
+    return Outcome([reply])
+
+
+async def is_typed_code(desk: Desk, request: Request) -> bool:
+    text = request.input.text
+    return text is not None and request.input.command is None and desk.lookup.is_code(text)
+
+
+async def on_typed_code(desk: Desk, request: Request) -> Outcome:
+    """A case code typed on its own, as people do after reading it off the receipt."""
+    assert request.input.text is not None
+    reply = await asyncio.to_thread(desk.lookup.show, request.chat_id, request.input.text,
+                                    await _language(desk, request))
     return Outcome([reply])
 
 

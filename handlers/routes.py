@@ -84,10 +84,12 @@ MESSAGES: tuple[tuple[Check, Handler], ...] = (
     (feedback.is_prompt_reply, feedback.on_prompt_reply),
     (officers.has_prompt, officers.on_prompt_reply),
     (announcements.is_composing, announcements.on_draft),
+    (lookup.is_typed_code, lookup.on_typed_code),
     (_always, citizens.on_dialog),
 )
 """Who takes a message that is not a command, in this order: a reply to a feedback prompt, the
-text an officer's action waits for, the announcement a staff member is writing, the dialog."""
+text an officer's action waits for, the announcement a staff member is writing, a case code
+typed on its own, the dialog."""
 
 
 def decode(payload: str) -> Press | None:

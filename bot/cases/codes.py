@@ -3,6 +3,7 @@ in any case and with stray spaces."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import update
@@ -31,9 +32,28 @@ def next_code(session: Session, day: date, prefix: str) -> str:
     return f"{prefix}-{body}" if prefix else body
 
 
+_SHAPE = re.compile(r"([A-Z]{1,6})?-?(\d{6})(-?)(\d{4,})")
+
+
 def normalize_code(code: str) -> str:
-    """'hs-261127 -0001' → 'HS-261127-0001': stored codes are upper-case without spaces."""
-    return "".join(code.split()).upper()
+    """'hs 261127 0001' → 'HS-261127-0001': stored codes are upper-case without spaces, and the
+    dashes are put back when a code was typed without them."""
+    compact = "".join(code.split()).upper()
+    shape = _SHAPE.fullmatch(compact)
+    if shape is None:
+        return compact
+    prefix, day, _, number = shape.groups()
+    return f"{prefix}-{day}-{number}" if prefix else f"{day}-{number}"
+
+
+def is_typed_code(text: str, prefix: str) -> bool:
+    """A message that is nothing but a case code, so typing it shows the case. Without the
+    office's prefix a dash is required: ten bare digits are a phone number."""
+    shape = _SHAPE.fullmatch("".join(text.split()).upper())
+    if shape is None:
+        return False
+    typed_prefix, _, dash, _ = shape.groups()
+    return typed_prefix == prefix if prefix else typed_prefix is None and dash == "-"
 
 
 def find_case(session: Session, code: str) -> Case | None:

@@ -64,5 +64,4 @@ class CaseFiling:
         caption = Rich.plain(ctx.tr.gettext("📝 Your filled form. The desk prints it; you only read it and sign."))
         pdfs = tuple(attachment(row, file_name(case.code, procedure, row), caption) for row in forms
                      if row.mime_type == PDF)
-        return receipt(case.code, due, state, procedure, ctx, office_address=self.settings.office_address,
-                       bot_username=bot_username, forms=pdfs)
+        return receipt(case.code, due, state, procedure, ctx, bot_username=bot_username, forms=pdfs)

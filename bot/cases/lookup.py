@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.cases.cards import note_line, procedure_title, short_title, status_of, supplement_button
-from bot.cases.codes import find_case, normalize_code
+from bot.cases.codes import find_case, is_typed_code, normalize_code
 from bot.cases.presses import MyCasesMenu, ShowCase
 from bot.cases.status import CaseStatus
 from dialogs.catalog import Catalog
@@ -27,11 +27,15 @@ MAX_LISTED = 10
 
 
 class CaseLookup:
-    def __init__(self, db: Engine, catalog: Catalog, tz: ZoneInfo) -> None:
+    def __init__(self, db: Engine, catalog: Catalog, tz: ZoneInfo, code_prefix: str) -> None:
         """`tz` is the office's zone: times are shown as the desk's clock shows them."""
         self.db = db
         self.catalog = catalog
         self.tz = tz
+        self.code_prefix = code_prefix
+
+    def is_code(self, text: str) -> bool:
+        return is_typed_code(text, self.code_prefix)
 
     def show(self, chat_id: int, code: str, language: str) -> Reply:
         tr = get_translator(language)

@@ -51,7 +51,7 @@ def _when(procedure: Procedure, due: date, ctx: Context) -> list[Rich]:
 
 
 def receipt(code: str, due: date, state: DialogState, procedure: Procedure, ctx: Context, *,
-            office_address: str, bot_username: str | None, forms: tuple[Attachment, ...]) -> Reply:
+            bot_username: str | None, forms: tuple[Attachment, ...]) -> Reply:
     """With the filled forms (`forms`) and a QR code that opens the case in the bot when
     `bot_username` is known."""
     _ = ctx.tr.gettext
@@ -74,8 +74,8 @@ def receipt(code: str, due: date, state: DialogState, procedure: Procedure, ctx:
         lines += [Rich(), Rich.bold(_("Bring to the desk:"))] + [Rich.plain(line) for line in bring]
     lines += [Rich(), *_when(procedure, due, ctx)]
     lines += [Rich(), Rich.plain(_("Keep this code: the desk of {office} will use it to find your case.").format(
-        office=ctx.office_name))]
-    lines.append(Rich.plain(_("Address of the one-stop desk: {address}").format(address=office_address)))
+        office=ctx.office.name))]
+    lines.append(Rich.plain(_("Address of the one-stop desk: {address}").format(address=ctx.office.address)))
     attachments = forms
     if bot_username is not None:
         caption = Rich.plain(_("Scan this code to look up case {code} in the bot.").format(code=code))

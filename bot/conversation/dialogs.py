@@ -21,6 +21,7 @@ from bot.cases.presses import SendSupplement
 from bot.cases.supplement import NO_LONGER_OPEN, Supplements
 from bot.conversation.chats import is_telegram_chat
 from bot.conversation.home import home
+from bot.conversation.office import office_at
 from bot.conversation.language import language_menu, language_set
 from bot.conversation.turns import Turn, Turns
 from bot.forms.maker import FormMaker, preview_attachments
@@ -74,12 +75,12 @@ class CitizenDialogs:
     def context(self, language: str) -> Context:
         now = self.turns.clock()
         tr = get_translator(language)
+        today = now.astimezone(self.settings.tz).date()
         return Context(
             tr=tr,
-            today=now.astimezone(self.settings.tz).date(),
+            today=today,
             now=now,
-            office_name=self.settings.office_name,
-            office_address=self.settings.office_address,
+            office=office_at(now, self.settings, self.filing.calendar),
             max_file_bytes=self.settings.max_file_bytes,
             retention_months=RETENTION_MONTHS,
             same_day_cutoff=self.settings.same_day_cutoff.strftime("%H:%M"),

@@ -4,6 +4,7 @@ each chat, and the HTTP server for webhooks."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,9 @@ COMMANDS = (
 """The menu next to the text box: the citizens' commands (staff commands are in the README)."""
 
 
+log = logging.getLogger(__name__)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -69,7 +73,11 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
     turns = Turns(db, clock)
     notices = CaseNotices(catalog, settings, clock)
     workflow = CaseWorkflow(turns, notices, settings.tz)
-    dialogs = CitizenDialogs(turns, DialogEngine(catalog), CaseFiling(settings, calendar, notices),
+    engine = DialogEngine(catalog)
+    for unknown in engine.understanding.unknown_procedures:
+        log.warning("dialogs/understanding.yaml names a procedure with no file in %s (%s): requests for it "
+                    "are answered as not handled here", settings.procedures_dir, unknown)
+    dialogs = CitizenDialogs(turns, engine, CaseFiling(settings, calendar, notices),
                              Supplements(catalog, settings, calendar, notices, clock), settings, files)
     return Desk(
         turns=turns,
@@ -77,7 +85,7 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
         dialogs=dialogs,
         workflow=workflow,
         work_list=WorkList(workflow),
-        lookup=CaseLookup(db, catalog, settings.tz),
+        lookup=CaseLookup(db, catalog, settings.tz, settings.case_code_prefix),
         ratings=Ratings(turns),
         feedbacks=Feedbacks(turns, settings.tz),
         broadcasts=Broadcasts(turns, settings.send_rate),

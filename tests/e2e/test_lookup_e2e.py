@@ -30,6 +30,8 @@ def test_the_owner_looks_up_a_case_by_its_code(bot: RunningBot, citizen: Citizen
     code = filed_code(citizen)
     shown = citizen.send("/tracuu " + code.lower())
     assert code in shown.text and "Mới tiếp nhận" in shown.text and KHAI_TU.title.vi in shown.text, shown.text
+    typed = citizen.send(code.lower().replace("-", " "))
+    assert typed.text == shown.text, "a code typed on its own, as read off the receipt, shows the case too"
 
 
 def test_a_stranger_learns_nothing_about_someone_elses_case(bot: RunningBot, citizen: Citizen) -> None:

@@ -41,7 +41,7 @@ def citizen(office: ZaloOffice) -> Iterator[ZaloCitizen]:
 def file_on_zalo(citizen: ZaloCitizen, procedure: Procedure) -> str:
     """From following the OA to the receipt; returns the case code."""
     citizen.tap("Nộp hồ sơ")
-    citizen.tap(procedure.short_title.vi if procedure.short_title else procedure.title.vi)
+    citizen.tap(procedure.title.vi)  # the numbered list shows titles
     citizen.tap("Bắt đầu nộp hồ sơ")
     citizen.tap("Tôi đồng ý")
     answer_fields(citizen, procedure)  # type: ignore[arg-type]
@@ -122,7 +122,7 @@ def test_the_receipt_code_works_in_either_channel_and_only_for_its_owner(office:
 def test_photos_and_files_are_checked_as_on_telegram(office: ZaloOffice, citizen: ZaloCitizen) -> None:
     procedure = CATALOG["khai-tu"]
     citizen.tap("Nộp hồ sơ")
-    citizen.tap(procedure.short_title.vi if procedure.short_title else procedure.title.vi)
+    citizen.tap(procedure.title.vi)  # the numbered list shows titles
     citizen.tap("Bắt đầu nộp hồ sơ")
     citizen.tap("Tôi đồng ý")
     answer_fields(citizen, procedure)  # type: ignore[arg-type]

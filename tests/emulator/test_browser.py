@@ -272,8 +272,10 @@ def file_case(citizen: Chat, procedure: Procedure) -> str:
     else:
         citizen.send("/start")
     citizen.tap("Nộp hồ sơ")
-    title = procedure.short_title.vi if procedure.short_title else procedure.title.vi
-    citizen.tap(title)  # its label starts with the procedure's number, e.g. "2. Chứng thực bản sao (sao y)"
+    if isinstance(citizen, ZaloChat):
+        citizen.tap(procedure.title.vi)  # typed as its number in the list of titles
+    else:
+        citizen.tap(procedure.short_title.vi if procedure.short_title else procedure.title.vi)
     citizen.tap("Bắt đầu nộp hồ sơ")
     citizen.tap("Tôi đồng ý")
     for field in procedure.applicant_fields:

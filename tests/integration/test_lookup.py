@@ -38,7 +38,7 @@ def db(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def lookup(db: Engine) -> CaseLookup:
-    return CaseLookup(db, CATALOG, TZ)
+    return CaseLookup(db, CATALOG, TZ, "HS")
 
 
 def add_case(db: Engine, code: str, chat_id: int, *, procedure_id: str = "khai-tu", created: datetime = FILED,
@@ -107,6 +107,23 @@ def test_codes_are_matched_whatever_the_case_and_spacing(db: Engine, lookup: Cas
     assert get_translator("vi").gettext("Submitted") in expected.full_text
     assert lookup.show(OWNER, "  hs-261127-0001 ", "vi") == expected
     assert lookup.show(OWNER, "Hs-261127- 0001", "vi") == expected
+    assert lookup.show(OWNER, "hs 261127 0001", "vi") == expected
+
+
+@pytest.mark.parametrize(("typed", "is_code"), [
+    ("HS-261127-0001", True), (" hs 261127 0001 ", True), ("hs2611270001", True), ("HS-261127-12345", True),
+    ("261127-0001", False), ("XY-261127-0001", False), ("0912345678", False), ("0912 345 678", False),
+    ("khai sinh", False), ("HS-2611-0001", False),
+])
+def test_a_code_typed_on_its_own_is_recognised_with_the_offices_prefix(lookup: CaseLookup, typed: str,
+                                                                        is_code: bool) -> None:
+    assert lookup.is_code(typed) is is_code
+
+
+def test_without_a_prefix_a_code_needs_its_dash_since_ten_digits_are_a_phone_number(db: Engine) -> None:
+    bare = CaseLookup(db, CATALOG, TZ, "")
+    assert bare.is_code("261127-0001") and bare.is_code("261127 - 0001")
+    assert not bare.is_code("2611270001") and not bare.is_code("HS-261127-0001")
 
 
 def test_my_cases_lists_the_newest_first_with_a_button_each(db: Engine, lookup: CaseLookup) -> None:
