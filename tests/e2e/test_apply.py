@@ -108,7 +108,9 @@ def test_an_ambiguous_text_offers_the_best_matches(citizen: Citizen) -> None:
 
 
 def test_text_that_matches_nothing_shows_the_whole_list(citizen: Citizen) -> None:
-    reply = citizen.send("toi muon hoi ve thue dat")
+    outside = citizen.send("toi muon hoi ve thue dat")
+    assert "chưa giúp được" in outside.text and "Tây Đằng" in outside.text, "a land matter opens no procedure"
+    reply = citizen.send("cho em hoi cai nay voi")
     assert all(p.title.vi in reply.text for p in CATALOG)
     picked = citizen.send("2")
     assert list(CATALOG)[1].title.vi in picked.text
