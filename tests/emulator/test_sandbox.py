@@ -26,6 +26,7 @@ import pytest
 
 from dialogs.catalog import FieldType, Procedure
 from sandbox.botapi import FakeBotAPI, parse_html
+from sandbox.botprocess import SCRIPTED_BUDGET
 from sandbox.people import CITIZENS, OFFICER, STAFF, ZALO_CITIZEN
 from sandbox.render import entities_to_html, message_json, sanitize_html
 from sandbox.runner import Sandbox
@@ -60,6 +61,7 @@ class Running:
 
 def start_sandbox(cwd: Path, *args: str, command: str = "sandbox") -> Running:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    env["MOTCUA_CHAT_BUDGET_UPDATES"] = str(SCRIPTED_BUDGET)  # the tests tap faster than a person
     process = subprocess.Popen([sys.executable, "-m", "bot", command, "--port", "0", *args], cwd=cwd, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
     lines: queue.Queue[str | None] = queue.Queue()
