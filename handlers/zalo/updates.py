@@ -73,7 +73,7 @@ class ZaloUpdates:
             payload = tapped_payload(event.text) or await self._numbered_choice(chat_id, event.text)
             inp = Input(update_id) if payload is not None else _typed(update_id, event.text)
         elif event.name in ("user_send_image", "user_send_file"):
-            files = _files(event)
+            files = incoming_files(event)
             inp = Input(update_id, files=files, text=event.text) if files else Input(update_id)
         return Request(update_id, chat_id, chat_id, True, inp, self.channel, payload=payload)
 
@@ -106,7 +106,8 @@ def _typed(update_id: int, text: str) -> Input:
     return Input(update_id, text=text)
 
 
-def _files(event: ZaloEvent) -> tuple[IncomingFile, ...]:
+def incoming_files(event: ZaloEvent) -> tuple[IncomingFile, ...]:
+    """The photos and files of an event, as the dialog takes them."""
     files = []
     for attachment in event.attachments:
         url = str(attachment.payload.get("url") or "")
@@ -117,7 +118,7 @@ def _files(event: ZaloEvent) -> tuple[IncomingFile, ...]:
         elif attachment.type == "file":
             extension = str(attachment.payload.get("type") or "").lower().lstrip(".")
             size = str(attachment.payload.get("size") or "")
-            files.append(IncomingFile("document", url, event.key, int(size) if size.isdigit() else None,
+            files.append(IncomingFile("document", url, event.key, int(size) if size.isdecimal() else None,
                                       mime_type=MIME_OF_EXTENSION.get(extension, extension or None),
                                       file_name=str(attachment.payload.get("name") or "") or None, channel=ZALO))
     return tuple(files)
