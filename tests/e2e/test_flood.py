@@ -11,10 +11,11 @@ import pytest
 
 from handlers.flood import PLEASE_WAIT
 from locales import get_translator
-from sandbox.botapi import BotMessage, FakeBotAPI
+from sandbox.botapi import BotMessage
+from storage.models import OTHER_CHANNEL_UPDATE_IDS
 from tests.support.office import Office, running_office
-from tests.support.people import Citizen
 from tests.support.walk import CATALOG, file_case, query
+from tests.support.zalo import running_zalo_office
 
 BUDGET = 20
 FLOOD = 500
@@ -75,6 +76,24 @@ def test_a_chat_telegram_asks_to_wait_waits_alone(office: Office, clean_contract
     fake.wait_idle()
     assert len(paused.messages) == 2, "sent once after the pause, not again"
     assert [v for v in fake.limit_violations if str(paused.chat_id) not in v] == []
+
+
+def test_a_flooding_zalo_chat_is_turned_away_once_too(make_database_url: Callable[[], str],
+                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    with running_zalo_office(make_database_url, tmp_path_factory.mktemp("zalo-flood"),
+                             chat_budget_updates=str(BUDGET), chat_budget_seconds="10") as office:
+        user = "246845883529190001"
+        zalo = office.zalo
+        zalo.follow(user)  # the first of the chat's updates
+        sent = [zalo.send_text(user, "/start") for _ in range(2 * BUDGET)]
+        zalo.wait_until(lambda: any(m.text == WAITING for m in zalo.messages(user)), message=zalo.transcript(user))
+        zalo.wait_idle(timeout=30)
+        texts = [m.text for m in zalo.messages(user)]
+        assert texts.count(WAITING) == 1 and texts[-1] == WAITING, zalo.transcript(user)
+        events = query(office.database_url, "SELECT COUNT(*) AS n FROM processed_updates WHERE update_id > :low",
+                       low=OTHER_CHANNEL_UPDATE_IDS)
+        assert int(events[0]["n"]) == 1 + len(sent), "every event, read or dropped, is marked processed"  # type: ignore[call-overload]
+        assert zalo.violations == []
 
 
 def _processed(office: Office, update_ids: list[int]) -> int:
