@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)
     send_rate: int = Field(default=25, ge=1, le=30)
+    chat_budget_updates: int = Field(default=20, ge=1, le=100_000)
+    chat_budget_seconds: float = Field(default=10, gt=0, le=3600)
     listen: str = "127.0.0.1:8443"
     zalo_app_id: str | None = None
     zalo_secret_key: SecretStr | None = None

@@ -18,6 +18,9 @@ from dialogs.validators import InvalidAnswer, parse_text
 from locales import N_
 
 MAX_TYPED = 1000
+"""The most a citizen may type for one item, over all the messages they send for it: the text
+joins the case as the officer reads it on the case card, which must stay one readable message;
+every later message is refused with the count rather than the item growing without end."""
 
 
 class SupplementSteps:
@@ -43,6 +46,12 @@ class SupplementSteps:
                 typed = parse_text(text, max_length=MAX_TYPED)
                 previous = state.answers.get(key)
                 answer = f"{previous}\n{typed}" if previous else typed
+                if len(answer) > MAX_TYPED:
+                    raise InvalidAnswer(N_("With what you already typed for this item this would be {count} "
+                                           "characters, and at most {maximum} can be sent. Please send a shorter "
+                                           "text, or press “{button}” to type it again."),
+                                        {"count": len(answer), "maximum": MAX_TYPED,
+                                         "button": ctx.tr.gettext("🗑 Remove and resend")})
         except InvalidAnswer as problem:
             return self.nav.reprompt(state, ctx, problem.reason, problem.params)
         updated = state.model_copy(update={"answers": {**state.answers, key: answer}})

@@ -3,6 +3,8 @@ count, and the step's buttons (done, skip, remove and resend)."""
 
 from __future__ import annotations
 
+import mimetypes
+
 from dialogs import prompts
 from dialogs.catalog import Document, FileKind, Procedure
 from dialogs.model import Context, DialogState, Discard, IncomingFile, Result, StoredFile
@@ -13,6 +15,21 @@ from dialogs.output import Rich
 from locales import N_
 
 MIME_KINDS = {"application/pdf": FileKind.PDF, "image/jpeg": FileKind.JPEG, "image/png": FileKind.PNG}
+TYPES_BY_NAME = mimetypes.MimeTypes()
+"""Python's own table of file name extensions, not the server's /etc/mime.types, so the rule is
+the same on every machine; with the office formats phones often save that it lacks."""
+for _type, _extension in (("image/jpeg", ".jfif"),
+                          ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+                          ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx")):
+    TYPES_BY_NAME.add_type(_type, _extension)
+
+
+def name_disagrees(file_name: str | None, mime_type: str) -> bool:
+    """Whether a file's name ends in the extension of another type than the file is ("scan.pdf"
+    that is a JPEG): someone may be sending the wrong paper. A name without an extension, or with
+    one of no known type ("CCCD 12.05.2024"), says nothing."""
+    guessed, _ = TYPES_BY_NAME.guess_type((file_name or "").lower(), strict=False)
+    return guessed is not None and guessed != mime_type
 
 
 def file_problem(file: IncomingFile, document: Document, ctx: Context) -> InvalidAnswer | None:
@@ -29,6 +46,10 @@ def file_problem(file: IncomingFile, document: Document, ctx: Context) -> Invali
             return InvalidAnswer(
                 N_("Files of this type ({type}) are not accepted. Please send a photo or a file ({formats})."),
                 {"type": file.mime_type or file.file_name or "?", "formats": prompts.accepted_formats(document, ctx.tr)})
+        if name_disagrees(file.file_name, (file.mime_type or "").lower()):
+            return InvalidAnswer(
+                N_("This file is named “{name}” but it is a {type} file. Please check that it is the right paper "
+                   "and send it again."), {"name": file.file_name, "type": kind.value.upper()})
     size = file.stored_size if file.stored_size is not None else file.size
     if size is not None and size > ctx.max_file_bytes:
         return InvalidAnswer(

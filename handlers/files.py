@@ -4,8 +4,10 @@ Files are streamed to disk as they arrive and hashed on the way: a 20 MB scan ne
 memory, and a download that passes the limit stops there.
 
 Only files the current question asks for, and that pass the engine's size and type checks on
-what the channel announced, are downloaded; the bytes are then checked again, because a file
-named "scan.pdf" may be anything.
+what the channel announced (the type, and a file name that agrees with it: see
+`dialogs.uploads.file_problem`), are downloaded; the bytes are then checked against that type,
+because a file named "scan.pdf" may be anything. A file taken has a name, an announced type and
+contents that all agree.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ from sandbox.botapi import FakeBotAPI
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+SCRIPTED_BUDGET = 100_000
+"""The per-chat budget of updates (`handlers.flood`) for tests and benchmarks, which drive a chat
+far faster than any person; a test of the budget itself sets `chat_budget_updates`."""
 
 
 class BotDidNotStart(Exception):
@@ -25,7 +28,8 @@ class BotDidNotStart(Exception):
 class BotProcess:
     """`settings` are MOTCUA_ variables without the prefix (`album_wait_seconds="0.7"`). Tests run
     in the data directory with none of the environment's MOTCUA_ variables, so a developer's
-    configuration cannot leak in; the sandbox keeps them (`own_settings`), since they are the office's."""
+    configuration cannot leak in; the sandbox keeps them (`own_settings`), since they are the office's.
+    Tests also get a per-chat budget no script reaches (`SCRIPTED_BUDGET`) unless they set one."""
 
     def __init__(self, fake: FakeBotAPI, database_url: str, data_dir: Path, *, cwd: Path | None = None,
                  die_with_parent: bool = False, own_settings: bool = False, **settings: str) -> None:
@@ -41,6 +45,7 @@ class BotProcess:
             "MOTCUA_DATABASE_URL": database_url,
             "MOTCUA_DATA_DIR": str(data_dir),
             "PYTHONUNBUFFERED": "1",
+            **({} if own_settings else {"MOTCUA_CHAT_BUDGET_UPDATES": str(SCRIPTED_BUDGET)}),
             **{f"MOTCUA_{key.upper()}": value for key, value in settings.items()},
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -35,7 +35,10 @@ from sandbox.zaloapi import FakeZaloOA
 log = logging.getLogger("motcua.sandbox")
 TOKEN = "123456789:SANDBOX-local-emulator"
 BOT_USERNAME = "motcua_sandbox_bot"
-STATE_FILE = "sandbox-state.json"  # the emulator's counters and the fake Zalo OA's users, kept with --data-dir
+STATE_FILE = "sandbox-state.json"
+"""The emulator's counters and the fake Zalo OA's users, kept with --data-dir; written as soon as
+the sandbox makes a database, it also marks the directory as the sandbox's own (see `_refuse_foreign`)."""
+DATABASE_FILE = "motcua.db"
 LOG_FILE = "bot.log"
 START_TIMEOUT = 90.0
 SAVE_EVERY = 5.0
@@ -75,7 +78,7 @@ class Sandbox:
     @property
     def database_url(self) -> str:
         assert self.data_dir is not None
-        return f"sqlite:///{(self.data_dir / 'motcua.db').resolve()}"
+        return f"sqlite:///{(self.data_dir / DATABASE_FILE).resolve()}"
 
     @property
     def log_path(self) -> Path:
@@ -93,6 +96,7 @@ class Sandbox:
         settings = self.settings or _settings()
         if self.requested_dir is not None:
             self.data_dir = self.requested_dir.expanduser().resolve()
+            _refuse_foreign(self.data_dir)
             self.data_dir.mkdir(parents=True, exist_ok=True)
         else:
             self.data_dir = Path(tempfile.mkdtemp(prefix="motcua-sandbox-"))
@@ -100,6 +104,8 @@ class Sandbox:
         try:
             counters, zalo_state = self._read_state()
             self._resume_counters(counters)
+            if not (self.data_dir / DATABASE_FILE).exists():
+                self._save_state()
             seed(self.database_url, settings.procedures_dir, self.api)
         except CatalogError as exc:
             raise SandboxError(str(exc)) from None
@@ -132,7 +138,7 @@ class Sandbox:
 
     def _resume_counters(self, counters: dict[str, int]) -> None:
         assert self.api is not None and self.data_dir is not None
-        if (self.data_dir / "motcua.db").exists():
+        if (self.data_dir / DATABASE_FILE).exists():
             counters["update_id"] = max(counters.get("update_id", 0), last_processed_update(self.database_url) + 1)
         self.api.resume_counters(counters)
 
@@ -203,6 +209,15 @@ class Sandbox:
         if self.data_dir is None or not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _refuse_foreign(data_dir: Path) -> None:
+    """The sandbox adds made-up staff, citizens and messages to its database: never to a real
+    desk's. A database without the sandbox's state file beside it was not made by the sandbox."""
+    database = data_dir / DATABASE_FILE
+    if database.exists() and not (data_dir / STATE_FILE).exists():
+        raise SandboxError(f"{database} is not a sandbox database (the sandbox writes {STATE_FILE} beside every "
+                           f"database it makes, and {data_dir} has none): give --data-dir a new or empty directory")
 
 
 def _settings() -> Settings:

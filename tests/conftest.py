@@ -9,12 +9,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from sandbox.botprocess import BotDidNotStart, BotProcess
 from tests.support.people import Citizen
 from sandbox.botapi import FakeBotAPI
 from tests.support.pg import PostgresServer, PostgresUnavailable
+
+
+# Property tests (tests/unit/test_properties_*.py): a hundred random examples each while developing,
+# a thousand in the README's full test command (`--hypothesis-profile=ci`, set by scripts/test),
+# derandomized there so that a run's result depends on the code alone. No deadline: a busy
+# machine must not fail a test that checks answers, never speed.
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile("ci", max_examples=1000, deadline=None, database=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("dev")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

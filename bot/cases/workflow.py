@@ -25,6 +25,10 @@ from locales import N_, Translator
 from storage.models import Case, CaseEvent, OfficerPrompt, StaffMember
 
 MAX_NOTE = 1000
+"""The most an officer's text may hold (the missing items, a refusal's reason, pickup
+instructions): it goes to the citizen in one message and into the audit log, and a real list of
+missing papers fits in a few lines; a longer text is a paste gone wrong, so it is refused with
+its length and asked for again rather than cut where the citizen would never know."""
 NEEDS_TEXT = {
     OfficerAction.SUPPLEMENT: N_("Type what is missing, one item per line. The citizen will be asked for exactly "
                                  "these items."),
@@ -104,12 +108,7 @@ class CaseWorkflow:
             if press.action in NEEDS_TEXT:
                 session.merge(OfficerPrompt(telegram_id=telegram_id, case_id=case.id or 0, case_version=case.version,
                                             action=press.action.value, created_at=turn.now))
-                extra = (officer_button(case, OfficerAction.READY_STANDARD,
-                                        tr.gettext("Use the standard instructions")),) \
-                    if press.action is OfficerAction.READY else ()
-                buttons = (extra, (officer_button(case, OfficerAction.DROP, tr.gettext("✖️ Cancel")),))
-                text = Rich.of(tr.gettext("Case **{code}**:"), code=case.code) + " " + tr.gettext(NEEDS_TEXT[press.action])
-                return Outcome([Reply(text, tuple(row for row in buttons if row))])
+                return Outcome([_ask_for_text(case, press.action, tr)])
             note = tr.gettext(STANDARD_PICKUP) if press.action is OfficerAction.READY_STANDARD else None
             return self._apply(session, case, press.version, target, member, tr, turn.now, note=note)
 
@@ -134,6 +133,10 @@ class CaseWorkflow:
             action = OfficerAction(prompt.action)
             if (not note and result is None) or (result is not None and action is not OfficerAction.READY):
                 return _say("⚠️ " + tr.gettext(NEEDS_TEXT[action]))
+            if len(note) > MAX_NOTE and case is not None and may_handle(member, case):
+                warning = tr.gettext("This text is too long: {count} characters, and at most {maximum} can be sent. "
+                                     "Please shorten it and send it again.").format(count=len(note), maximum=MAX_NOTE)
+                return Outcome([_ask_for_text(case, action, tr, warning)])
             session.delete(prompt)
             if case is None or not may_handle(member, case):
                 record_denial(session, telegram_id, f"prompt:{prompt.action}", "not permitted", turn.now)
@@ -144,7 +147,7 @@ class CaseWorkflow:
             if action is OfficerAction.READY and not note:
                 note = tr.gettext(STANDARD_PICKUP)
             return self._apply(session, case, prompt.case_version, ACTION_TARGETS[action], member, tr, turn.now,
-                               note=note[:MAX_NOTE], result=result)
+                               note=note, result=result)
 
     def _apply(self, session: Session, case: Case, version: int, target: CaseStatus, member: StaffMember,
                tr: Translator, now: datetime, *, note: str | None = None, result: Attachment | None = None) -> Outcome:
@@ -168,6 +171,17 @@ class CaseWorkflow:
         text = "⚠️ " + tr.gettext("{name} acted on case {code} first ({time}); it is now “{status}”.").format(
             name=who, code=case.code, time=when, status=status_of(case).shown(tr))
         return Outcome([Reply(Rich.plain(text)), self.card(session, case, tr)])
+
+
+def _ask_for_text(case: Case, action: OfficerAction, tr: Translator, warning: str | None = None) -> Reply:
+    """The question an action that needs a text asks, with its buttons; after a refused text,
+    the same question with what was wrong above it."""
+    extra = (officer_button(case, OfficerAction.READY_STANDARD, tr.gettext("Use the standard instructions")),) \
+        if action is OfficerAction.READY else ()
+    buttons = (extra, (officer_button(case, OfficerAction.DROP, tr.gettext("✖️ Cancel")),))
+    text = Rich.of(tr.gettext("Case **{code}**:"), code=case.code) + " " + tr.gettext(NEEDS_TEXT[action])
+    notes = (Rich.plain("⚠️ " + warning),) if warning else ()
+    return Reply(text, tuple(row for row in buttons if row), notes=notes)
 
 
 def _say(text: str) -> Outcome:

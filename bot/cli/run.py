@@ -32,7 +32,10 @@ def run() -> None:
     catalog(config)
     configure_logging(config.log_format)
     upgrade(config.resolved_database_url)
-    asyncio.run(serve(config))
+    try:
+        asyncio.run(serve(config))
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
 
 
 def sandbox(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:

@@ -60,6 +60,13 @@ class Turns:
                 return
             yield Turn(session, chat_id, self.clock(), session.get(ChatSession, chat_id))
 
+    def set_aside(self, update_ids: list[int]) -> None:
+        """Mark updates handled without acting on them (a flooding chat's excess, see
+        `handlers.flood`): a restart or a re-delivery must not act on them later either."""
+        with transaction(self.db) as session:
+            for update_id in update_ids:
+                claim_update(session, update_id)
+
     def language(self, chat_id: int) -> str:
         """For answers that change nothing (a lookup, a refusal)."""
         with Session(self.db) as session:

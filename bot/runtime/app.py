@@ -35,6 +35,7 @@ from dialogs.catalog import load_catalog
 from dialogs.engine import DialogEngine
 from dialogs.output import Reply
 from handlers.desk import Desk
+from handlers.flood import FloodBudget, FloodGate
 from handlers.telegram import updates
 from handlers.telegram.albums import AlbumReplies
 from handlers.telegram.channel import TelegramChannel
@@ -114,6 +115,7 @@ class Assembly:
     pacing: Pacing
     background: Background
     zalo: Zalo | None
+    gate: FloodGate
 
     async def deliver(self, chat_id: int, reply: Reply) -> None:
         """An outbox message, through the channel of its chat."""
@@ -133,28 +135,32 @@ class Assembly:
 def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Assembly:
     desk = build_desk(settings, clock)
     pacing = Pacing(settings.send_rate)
+    gate = FloodGate(FloodBudget(settings.chat_budget_updates, settings.chat_budget_seconds), desk.turns)
+    processor = PerChatUpdates(gate)
     application = (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(pacing)
-        .concurrent_updates(PerChatUpdates())
+        .concurrent_updates(processor)
         .build()
     )
     background = Background(desk, settings, clock)
     telegram = TelegramChannel(application.bot, desk.files, background.wake_outbox)
+    processor.connect(lambda chat_id: gate.ask_to_wait(chat_id, telegram.reply))
     application.bot_data.update({updates.DESK: desk, updates.CHANNEL: telegram,
                                  updates.ALBUMS: AlbumReplies(settings.album_wait_seconds)})
     application.add_handler(TypeHandler(Update, updates.on_update))
     application.add_error_handler(updates.on_error)
-    zalo = _zalo(settings, desk, background, clock) if settings.zalo_enabled else None
-    assembly = Assembly(settings, desk, application, telegram, pacing, background, zalo)
+    zalo = _zalo(settings, desk, background, gate, clock) if settings.zalo_enabled else None
+    assembly = Assembly(settings, desk, application, telegram, pacing, background, zalo, gate)
     background.connect(assembly.deliver, assembly.busy_chats, telegram)
     return assembly
 
 
-def _zalo(settings: Settings, desk: Desk, background: Background, clock: Callable[[], datetime]) -> Zalo:
+def _zalo(settings: Settings, desk: Desk, background: Background, gate: FloodGate,
+          clock: Callable[[], datetime]) -> Zalo:
     secret = settings.zalo_secret_key
     assert settings.zalo_app_id is not None and secret is not None
     api = ZaloApi(settings.zalo_api_url, TokenKeeper(desk.turns.db, settings, clock))
@@ -162,7 +168,7 @@ def _zalo(settings: Settings, desk: Desk, background: Background, clock: Callabl
     channel = ZaloChannel(api, desk.chats, desk.turns, desk.files, budget,
                           status_template=settings.zalo_status_template, clock=clock,
                           wake_outbox=background.wake_outbox)
-    zalo_updates = ZaloUpdates(desk, channel, background.send_held, clock)
+    zalo_updates = ZaloUpdates(desk, channel, background.send_held, gate, clock)
     webhook = ZaloWebhook(zalo_updates, desk.turns.db, app_id=settings.zalo_app_id, secret=secret.get_secret_value(),
                           clock=clock)
     return Zalo(api, channel, budget, webhook)

@@ -1,22 +1,25 @@
-"""Telegram updates of one chat in order, of different chats side by side.
+"""Telegram updates of one chat in order, of different chats side by side, within each chat's budget.
 
 python-telegram-bot's `concurrent_updates=True` runs every update at once and so can answer a
 chat's second message before its first; the default runs one update at a time, so one chat's
 slow step (a download, a flood pause) holds every other citizen. This processor puts each
 update in its chat's lane (see `handlers.lanes.ChatLanes`) and returns at once, so the
 application's own limit never waits on a busy chat; `RUNNING` bounds how many updates do work
-(database, downloads) at the same time.
+(database, downloads) at the same time. An update over its chat's budget (`handlers.flood`)
+never enters the lane: it is dropped, and the chat is asked once to wait.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.ext import BaseUpdateProcessor
 
+from handlers.flood import Admission, FloodGate
 from handlers.lanes import ChatLanes
 
 RUNNING = 32
@@ -24,13 +27,32 @@ ACCEPTED = 1024
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, running: int = RUNNING) -> None:
+    def __init__(self, gate: FloodGate, running: int = RUNNING) -> None:
         super().__init__(ACCEPTED)
         self.lanes = ChatLanes()
+        self.gate = gate
         self._running = asyncio.Semaphore(running)
+        self._ask_to_wait: Callable[[int], Awaitable[None]] | None = None
+
+    def connect(self, ask_to_wait: Callable[[int], Awaitable[None]]) -> None:
+        """How a flooding chat is asked to wait (the channel exists only after the application)."""
+        self._ask_to_wait = ask_to_wait
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self.lanes.run(_chat_of(update), lambda: self._bounded(coroutine))
+        chat = _chat_of(update)
+        admission = Admission.TAKE
+        if isinstance(update, Update):
+            album = update.message.media_group_id if update.message is not None else None
+            admission = self.gate.admit(update.update_id, chat, album)
+        if admission is Admission.TAKE:
+            self.lanes.run(chat, lambda: self._bounded(coroutine))
+            return
+        if inspect.iscoroutine(coroutine):
+            coroutine.close()
+        private = _private_chat(update)
+        if admission is Admission.WARN and private is not None and self._ask_to_wait is not None:
+            ask = self._ask_to_wait
+            self.lanes.run(chat, lambda: ask(private))
 
     async def _bounded(self, coroutine: Awaitable[Any]) -> None:
         async with self._running:
@@ -40,8 +62,9 @@ class PerChatUpdates(BaseUpdateProcessor):
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        """Let the updates already accepted finish."""
+        """Let the updates already accepted finish, and the dropped ones be marked."""
         await self.lanes.drain()
+        await self.gate.drain()
 
 
 def _chat_of(update: object) -> object:
@@ -53,3 +76,13 @@ def _chat_of(update: object) -> object:
         if update.effective_chat is not None:
             return update.effective_chat.id
     return ("update", id(update))
+
+
+def _private_chat(update: object) -> int | None:
+    """Where "please wait" may go: the private chat of whoever pressed or wrote; never a group."""
+    if not isinstance(update, Update):
+        return None
+    if update.callback_query is not None:
+        return update.callback_query.from_user.id
+    chat = update.effective_chat
+    return chat.id if chat is not None and chat.type == Chat.PRIVATE else None

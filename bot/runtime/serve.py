@@ -7,12 +7,28 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from telegram.error import InvalidToken
+
 from bot.runtime.app import ALLOWED_UPDATES, Assembly, assemble, set_commands
 from bot.runtime.server import EmbeddedServer, http_server
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
+
+
+TOKEN_REJECTED = ("MOTCUA_TELEGRAM_TOKEN was rejected by Telegram (401 Unauthorized): copy the whole token "
+                  "@BotFather gave the bot (digits, a colon, then letters) into .env again, or ask @BotFather for "
+                  "a new one with /token.")
 
 
 async def serve(settings: Settings) -> None:
+    """`SettingsError` when Telegram refuses the token: said in one line that names the setting and
+    never shows the token (python-telegram-bot's own message quotes it)."""
+    try:
+        await _serve(settings)
+    except InvalidToken:
+        raise SettingsError(TOKEN_REJECTED) from None
+
+
+async def _serve(settings: Settings) -> None:
     assembly = assemble(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -48,6 +64,7 @@ async def _stop(assembly: Assembly, server: EmbeddedServer | None, serving: asyn
         await serving
     if assembly.zalo is not None:
         await assembly.zalo.webhook.updates.lanes.drain()
+    await assembly.gate.drain()
     await application.stop()
     await assembly.background.stop()
     await assembly.telegram.close()

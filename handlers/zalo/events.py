@@ -81,19 +81,26 @@ def verified_event(body: bytes, header: str | None, *, app_id: str, secret: str,
     return read_event(data), data
 
 
+def _object(value: object) -> dict[str, Any]:
+    """A part of the event that should be a JSON object; anything else counts as empty, so an
+    event of an unexpected shape is refused or read in part, never a crash of the webhook."""
+    return value if isinstance(value, dict) else {}
+
+
 def read_event(data: dict[str, Any]) -> ZaloEvent:
-    name = str(data.get("event_name", ""))
+    name = str(data.get("event_name") or "")
     if name in ("follow", "unfollow"):
-        user = (data.get("follower") or {}).get("id")
+        user = _object(data.get("follower")).get("id")
     elif name.startswith("oa_send_") or name in ("user_received_message", "user_seen_message"):
-        user = (data.get("recipient") or {}).get("id")
+        user = _object(data.get("recipient")).get("id")
     else:
-        user = (data.get("sender") or {}).get("id") or data.get("user_id")
-    if not name or user is None:
+        user = _object(data.get("sender")).get("id") or data.get("user_id")
+    if not name or user is None or isinstance(user, dict | list):
         raise EventRefused("no event name or user")
-    message = data.get("message") or {}
-    attachments = tuple(ZaloAttachment(str(item.get("type", "")), dict(item.get("payload") or {}))
-                        for item in message.get("attachments") or [] if isinstance(item, dict))
+    message = _object(data.get("message"))
+    listed = message.get("attachments")
+    attachments = tuple(ZaloAttachment(str(item.get("type", "")), _object(item.get("payload")))
+                        for item in (listed if isinstance(listed, list) else []) if isinstance(item, dict))
     msg_id = message.get("msg_id")
     text = message.get("text")
     return ZaloEvent(name=name, user_id=str(user), timestamp=str(data.get("timestamp", "")),

@@ -18,6 +18,7 @@ from bot.conversation.chats import ZALO
 from dialogs.model import IncomingFile, Input
 from dialogs.output import Outcome, Reply, Rich
 from handlers.desk import Desk, Request
+from handlers.flood import Admission, FloodGate
 from handlers.lanes import ChatLanes
 from handlers.routes import dispatch
 from handlers.zalo.channel import ZaloChannel
@@ -34,19 +35,25 @@ NO_REPLY_TO = N_("On Zalo this is not possible yet: please send your feedback th
 
 class ZaloUpdates:
     def __init__(self, desk: Desk, channel: ZaloChannel, send_held: Callable[[int], Awaitable[None]],
-                 clock: Callable[[], datetime]) -> None:
+                 gate: FloodGate, clock: Callable[[], datetime]) -> None:
         self.desk = desk
         self.channel = channel
         self.send_held = send_held
+        self.gate = gate
         self.clock = clock
         self.lanes = ChatLanes()
 
     async def accept(self, update_id: int, event: ZaloEvent) -> None:
-        """Queue a recorded event behind the chat's earlier ones; returns at once."""
+        """Queue a recorded event behind the chat's earlier ones, or drop it when the chat is over
+        its budget (`handlers.flood`); returns at once."""
         if not event.from_citizen:
             return
         chat_id = await asyncio.to_thread(self.desk.chats.chat_for, ZALO, event.user_id)
-        self.lanes.run(chat_id, lambda: self._handle(update_id, chat_id, event))
+        admission = self.gate.admit(update_id, chat_id)
+        if admission is Admission.TAKE:
+            self.lanes.run(chat_id, lambda: self._handle(update_id, chat_id, event))
+        elif admission is Admission.WARN:
+            self.lanes.run(chat_id, lambda: self.gate.ask_to_wait(chat_id, self.channel.reply))
 
     async def _handle(self, update_id: int, chat_id: int, event: ZaloEvent) -> None:
         if event.name == "unfollow":
@@ -66,7 +73,7 @@ class ZaloUpdates:
             payload = tapped_payload(event.text) or await self._numbered_choice(chat_id, event.text)
             inp = Input(update_id) if payload is not None else _typed(update_id, event.text)
         elif event.name in ("user_send_image", "user_send_file"):
-            files = _files(event)
+            files = incoming_files(event)
             inp = Input(update_id, files=files, text=event.text) if files else Input(update_id)
         return Request(update_id, chat_id, chat_id, True, inp, self.channel, payload=payload)
 
@@ -99,7 +106,8 @@ def _typed(update_id: int, text: str) -> Input:
     return Input(update_id, text=text)
 
 
-def _files(event: ZaloEvent) -> tuple[IncomingFile, ...]:
+def incoming_files(event: ZaloEvent) -> tuple[IncomingFile, ...]:
+    """The photos and files of an event, as the dialog takes them."""
     files = []
     for attachment in event.attachments:
         url = str(attachment.payload.get("url") or "")
@@ -110,7 +118,7 @@ def _files(event: ZaloEvent) -> tuple[IncomingFile, ...]:
         elif attachment.type == "file":
             extension = str(attachment.payload.get("type") or "").lower().lstrip(".")
             size = str(attachment.payload.get("size") or "")
-            files.append(IncomingFile("document", url, event.key, int(size) if size.isdigit() else None,
+            files.append(IncomingFile("document", url, event.key, int(size) if size.isdecimal() else None,
                                       mime_type=MIME_OF_EXTENSION.get(extension, extension or None),
                                       file_name=str(attachment.payload.get("name") or "") or None, channel=ZALO))
     return tuple(files)

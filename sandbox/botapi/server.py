@@ -215,6 +215,7 @@ class FakeBotAPI:
         self._recent_by_chat: dict[Any, deque[float]] = {}
         self._penalty_until = 0.0  # a global 429 told the bot to wait until then
         self._chat_penalty_until: dict[Any, float] = {}
+        self._flood_waits: dict[Any, float] = {}  # flood_wait(): 429 for a chat whether or not limits are on
         self._delivery_log: list[tuple[float, Any, str]] = []
         self._blocked: set[Any] = set()
         self._failures: list[_Fault] = []
@@ -372,6 +373,13 @@ class FakeBotAPI:
     def limits_enforced(self) -> bool:
         with self._cond:
             return self._limits_on
+
+    def flood_wait(self, chat_id: int, seconds: int) -> None:
+        """Telegram tells the bot to wait before writing to this chat again: for `seconds`, every
+        message to it is answered 429 with retry_after (listed in `limit_violations`), whether or
+        not the limits are enforced; other chats are not affected."""
+        with self._cond:
+            self._flood_waits[chat_id] = time.monotonic() + seconds
 
     def fail_next(self, count: int, *, status: int = 502, method: str | None = None) -> None:
         """Answer the next `count` matching requests with a 5xx error, without processing them
@@ -686,6 +694,8 @@ class FakeBotAPI:
             chat_recent = self._recent_by_chat[chat_id] = deque()
         while chat_recent and chat_recent[0] <= cutoff:
             chat_recent.popleft()
+        if now < self._flood_waits.get(chat_id, 0.0):
+            return math.ceil(self._flood_waits[chat_id] - now), "sent during a flood wait for this chat"
         if self._limits_on:
             if now < self._penalty_until:
                 return math.ceil(self._penalty_until - now), "sent before the retry_after of an earlier 429 (overall limit) elapsed"

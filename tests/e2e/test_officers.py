@@ -125,7 +125,10 @@ def test_asking_for_more_round_trip(office: Office, citizen: Citizen) -> None:
     due_before = office.case(code)["due_date"]
     officer = office.person(CHUNG_THUC_OFFICER)
     card = card_for(office, CHUNG_THUC_OFFICER, code)
-    officer.press(card.callback_data("Yêu cầu bổ sung"), card.message_id)
+    asked = officer.press(card.callback_data("Yêu cầu bổ sung"), card.message_id)
+    too_long = officer.send("Ảnh trang 2 của bản chính. " * 40)
+    assert "1079" in too_long.text and "1000" in too_long.text and asked.text in too_long.text
+    assert too_long.buttons == asked.buttons and office.case(code)["status"] == "submitted"
     officer.send("Ảnh trang 2 của bản chính\nSố điện thoại của người được ủy quyền", expect=2)
     citizen_sees(office, citizen, "Ảnh trang 2 của bản chính")
     assert office.case(code)["status"] == "awaiting_supplement"

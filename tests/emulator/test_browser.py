@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 from dialogs.catalog import FieldType, Procedure, load_catalog
+from sandbox.botprocess import SCRIPTED_BUDGET
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -96,6 +97,7 @@ def start_sandbox(cwd: Path, data_dir: Path) -> Sandbox:
     (no MOTCUA_* variable, no .env in its directory); returns once its page answers 200."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env["MOTCUA_CHAT_BUDGET_UPDATES"] = str(SCRIPTED_BUDGET)  # the browser taps faster than a person
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "sandbox", "--port", str(port), "--data-dir", str(data_dir)],

@@ -26,12 +26,14 @@ import pytest
 
 from dialogs.catalog import FieldType, Procedure
 from sandbox.botapi import FakeBotAPI, parse_html
+from sandbox.botprocess import SCRIPTED_BUDGET
 from sandbox.people import CITIZENS, OFFICER, STAFF, ZALO_CITIZEN
 from sandbox.render import entities_to_html, message_json, sanitize_html
 from sandbox.runner import Sandbox
 from sandbox.web import SandboxWeb
 from sandbox.zalo_panel import ZaloPanel
 from sandbox.zaloapi import FakeZaloOA
+from storage.db import upgrade
 from tests.support.people import JPEG, PDF, PNG
 from tests.support.walk import CATALOG, TYPED_ANSWERS
 
@@ -59,6 +61,7 @@ class Running:
 
 def start_sandbox(cwd: Path, *args: str, command: str = "sandbox") -> Running:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    env["MOTCUA_CHAT_BUDGET_UPDATES"] = str(SCRIPTED_BUDGET)  # the tests tap faster than a person
     process = subprocess.Popen([sys.executable, "-m", "bot", command, "--port", "0", *args], cwd=cwd, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
     lines: queue.Queue[str | None] = queue.Queue()
@@ -488,6 +491,20 @@ def test_a_kept_data_dir_goes_on_after_a_restart(tmp_path: Path) -> None:
         state = json.loads((data / "sandbox-state.json").read_text())
         assert state["update_id"] < 2**40, "Telegram ids never reach the range of other channels' events"
         assert [u["user_id"] for u in state["zalo"]["users"]] == [ZALO_CITIZEN.user_id]
+
+
+def test_a_data_dir_holding_a_database_the_sandbox_did_not_make_is_refused(tmp_path: Path) -> None:
+    """A desk's real data must never get the sandbox's made-up staff and messages."""
+    data = tmp_path / "real-desk"
+    upgrade(f"sqlite:///{data / 'motcua.db'}")  # what `motcua run` makes
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    refused = subprocess.run([sys.executable, "-m", "bot", "sandbox", "--port", "0", "--data-dir", str(data)],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [
+        f"Error: {data / 'motcua.db'} is not a sandbox database (the sandbox writes sandbox-state.json beside every "
+        f"database it makes, and {data} has none): give --data-dir a new or empty directory"]
+    assert sorted(path.name for path in data.iterdir()) == ["motcua.db"], "nothing was added to the directory"
 
 
 # ---------------------------------------------------------------------- rendering

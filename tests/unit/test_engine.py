@@ -34,6 +34,7 @@ from dialogs.model import (
 from dialogs.output import Expect, Reply, Rich
 from dialogs.prompts import clause
 from dialogs.prompts import label as shorten
+from dialogs.supplement import MAX_TYPED
 from dialogs.steps import (
     CHOOSE,
     CONSENT,
@@ -332,6 +333,8 @@ def test_an_unknown_action_at_the_consent_is_not_taken_as_agreement() -> None:
 
 
 FORMATS = ", ".join([VI.gettext("photo"), "PDF", "JPEG", "PNG"])
+NAME_DISAGREES = ("This file is named “{name}” but it is a {type} file. Please check that it is the right paper and "
+                  "send it again.")
 
 
 def at_birth_notice(chat: Chat) -> Reply:
@@ -362,7 +365,11 @@ def at_birth_notice(chat: Chat) -> Reply:
      warning("This file is damaged or is not really a PDF, JPEG or PNG file. Please send it again.")),
     (IncomingFile("photo", "lost", "lost-u", 1000),
      warning("I could not download this file. Please send it again.")),
-], ids=["docx", "no-type", "too-large", "announced-too-large", "empty", "download-failed", "damaged", "not-stored"])
+    (document("image/jpeg", "giay-chung-sinh.pdf"), warning(NAME_DISAGREES, name="giay-chung-sinh.pdf", type="JPEG")),
+    (document("application/pdf", "Trang 1.JPG"), warning(NAME_DISAGREES, name="Trang 1.JPG", type="PDF")),
+    (document("image/png", "scan.pdf.exe"), warning(NAME_DISAGREES, name="scan.pdf.exe", type="PNG")),
+], ids=["docx", "no-type", "too-large", "announced-too-large", "empty", "download-failed", "damaged", "not-stored",
+        "jpeg-named-pdf", "pdf-named-jpg", "png-named-exe"])
 def test_a_file_that_cannot_be_taken_is_refused_and_the_document_asked_again(sent: IncomingFile,
                                                                              expected: str) -> None:
     chat = Chat()
@@ -373,6 +380,15 @@ def test_a_file_that_cannot_be_taken_is_refused_and_the_document_asked_again(sen
     assert KHAI_SINH.document("giay_chung_sinh").name.vi in text(refused)
     assert chat.state is not None and chat.state.step == "doc:giay_chung_sinh"
     assert chat.state.all_files() == [] and chat.result.effect is None
+
+
+def test_a_name_without_an_extension_of_a_known_type_is_no_reason_to_refuse() -> None:
+    chat = Chat()
+    at_birth_notice(chat)
+    reply = chat.files(document(file_name="CCCD 12.05.2024"), document("image/jpeg", "IMG_0001.JPEG"),
+                       document("image/jpeg", "anh"), document("image/png", "Giấy chứng sinh.v2"))
+    assert "⚠️" not in text(reply) and chat.state is not None
+    assert len(chat.state.documents["giay_chung_sinh"]) == 4
 
 
 def test_pdf_png_and_jpeg_files_are_accepted_with_their_type() -> None:
@@ -925,6 +941,23 @@ def test_clearing_a_supplement_item_discards_its_pages_and_text() -> None:
     assert chat.state.all_files() == [] and chat.state.answers == {} and chat.state.step == "supplement:0"
     assert vi("🗑 Remove and resend") not in labels(cleared)
     assert "⚠️" in text(chat.tap_reply(vi("✅ Done")))
+
+
+def test_what_a_citizen_types_for_one_item_is_capped_over_all_their_messages() -> None:
+    chat = supplement_chat()
+    too_long = chat.type("x" * (MAX_TYPED + 1))
+    assert too_long.notes == (Rich.plain(warning("Please keep the answer to at most {maximum} characters; you sent "
+                                                 "{count}.", maximum=MAX_TYPED, count=MAX_TYPED + 1)),)
+    assert chat.state is not None and chat.state.answers == {} and ITEMS[0] in text(too_long)
+    chat.type("a" * 600)
+    refused = chat.type("b" * 400)
+    assert refused.notes == (Rich.plain(warning(
+        "With what you already typed for this item this would be {count} characters, and at most {maximum} can be "
+        "sent. Please send a shorter text, or press “{button}” to type it again.",
+        count=1001, maximum=MAX_TYPED, button=vi("🗑 Remove and resend"))),)
+    assert chat.state.answers == {"0": "a" * 600} and chat.state.step == "supplement:0" and ITEMS[0] in text(refused)
+    chat.type("b" * 399)
+    assert len(chat.state.answers["0"]) == MAX_TYPED
 
 
 def test_back_at_the_first_supplement_item_stays_there() -> None:
