@@ -30,8 +30,11 @@ class FileStore:
         digest = hashlib.sha256(content).hexdigest()
         target = self.path(digest)
         if target.exists():
-            os.utime(target)  # stored again now: a deletion decided earlier must spare it
-            return digest
+            try:
+                os.utime(target)  # stored again now: a deletion decided earlier must spare it
+                return digest
+            except FileNotFoundError:  # deleted in between: store it again
+                pass
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=INCOMING_PREFIX)
         with os.fdopen(handle, "wb") as stream:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from rich.table import Table
 from sqlmodel import Session
 
 from bot.cases.notices import CaseNotices
@@ -17,7 +18,6 @@ from bot.privacy.files import delete_unreferenced
 from bot.privacy.holdings import holdings, to_json
 from bot.privacy.retention import Retention
 from bot.privacy.rights import CitizenRights
-from rich.table import Table
 from storage.db import transaction
 from storage.files import FileStore
 

@@ -57,8 +57,8 @@ def anonymise_case(session: Session, case: Case, now: datetime) -> set[str] | No
     session.execute(delete(CaseDocument).where(col(CaseDocument.case_id) == case.id))
     session.execute(delete(OfficerPrompt).where(col(OfficerPrompt.case_id) == case.id))
     session.execute(update(CaseEvent).where(col(CaseEvent.case_id) == case.id).values(note=None))
-    session.execute(update(CaseEvent).where(col(CaseEvent.case_id) == case.id,
-                                            col(CaseEvent.actor).like(f"{CITIZEN_ACTOR}:%")).values(actor=CITIZEN_ACTOR))
+    by_citizen = col(CaseEvent.actor).like(f"{CITIZEN_ACTOR}:%")
+    session.execute(update(CaseEvent).where(col(CaseEvent.case_id) == case.id, by_citizen).values(actor=CITIZEN_ACTOR))
     session.execute(update(Rating).where(col(Rating.case_id) == case.id).values(chat_id=ANONYMOUS, comment=None))
     if case.consent_id is not None:
         session.execute(update(Consent).where(col(Consent.id) == case.consent_id).values(chat_id=ANONYMOUS))
@@ -74,13 +74,15 @@ def drop_dialog(session: Session, row: ChatSession, now: datetime, *, expired: b
     values: dict[str, object] = {"dialog": None, "version": row.version + 1}
     if expired:
         values["dialog_expired_at"] = now
-    changed = session.execute(update(ChatSession).where(col(ChatSession.chat_id) == row.chat_id,
-                                                        col(ChatSession.version) == row.version).values(**values)).rowcount
+    unchanged = (col(ChatSession.chat_id) == row.chat_id, col(ChatSession.version) == row.version)
+    changed = session.execute(update(ChatSession).where(*unchanged).values(**values)).rowcount
     return files if changed == 1 else None
 
 
 def anonymise_feedback(session: Session, where: object) -> int:
-    return session.execute(update(Feedback).where(where, col(Feedback.chat_id) != ANONYMOUS).values(  # type: ignore[arg-type]
+    """Feedback keeps its dates (the figures count it and its answers), not its words or sender."""
+    kept = col(Feedback.chat_id) != ANONYMOUS
+    return session.execute(update(Feedback).where(where, kept).values(  # type: ignore[arg-type]
         chat_id=ANONYMOUS, text="", photo_file_id=None, answer=None)).rowcount
 
 
@@ -134,7 +136,8 @@ def forget_chat(session: Session, chat_id: int, now: datetime) -> Forgotten:
     session.execute(update(Rating).where(col(Rating.chat_id) == chat_id).values(chat_id=ANONYMOUS, comment=None))
     mine = col(OutboxMessage.chat_id) == chat_id
     empty_finished_messages(session, mine)
-    session.execute(update(OutboxMessage).where(mine, col(OutboxMessage.status).in_(FINISHED)).values(chat_id=ANONYMOUS))
+    finished = col(OutboxMessage.status).in_(FINISHED)
+    session.execute(update(OutboxMessage).where(mine, finished).values(chat_id=ANONYMOUS))
     if not done.kept_open:
         session.execute(delete(OutboxMessage).where(mine))
     session.execute(delete(DeniedAction).where(col(DeniedAction.telegram_id) == chat_id))
@@ -152,8 +155,8 @@ class Withdrawn:
 def withdraw_consent(session: Session, chat_id: int, now: datetime) -> Withdrawn:
     """Consent withdrawn: recorded on every consent of the chat, and the application in progress
     (which rests on it alone) is deleted. Filed cases go on as the law on procedures requires."""
-    consents = session.execute(update(Consent).where(col(Consent.chat_id) == chat_id,
-                                                     col(Consent.withdrawn_at).is_(None)).values(withdrawn_at=now)).rowcount
+    given = (col(Consent.chat_id) == chat_id, col(Consent.withdrawn_at).is_(None))
+    consents = session.execute(update(Consent).where(*given).values(withdrawn_at=now)).rowcount
     row = session.get(ChatSession, chat_id)
     had_dialog = row is not None and row.dialog is not None
     dropped = drop_dialog(session, row, now) if row is not None else set()

@@ -6,8 +6,13 @@
 - Applications left unfinished longer than the setting are deleted with their files; the
   citizen is told at their next message.
 - Consent records and feedback older than the retention period lose the chat id and the text.
-- Messages lose their content once sent (failed ones a week later), update ids and webhook
-  events already handled are dropped after a week, refused taps after the retention period.
+- Messages lose their content once sent (failed ones a week later), and their recipient after
+  the retention period; a message still unsent then (a Zalo citizen who never wrote again) is
+  dropped. Update ids and
+  webhook events already handled, and chats that hold nothing (no application, no language),
+  are dropped after a week (a chat told its application expired, once it heard it or after the
+  retention period); refused taps, and the Zalo id of a follower silent that long with no case
+  left, after the retention period.
 - Files nothing refers to any more are deleted (see `bot.privacy.files`).
 
 It runs once a day inside the bot (`daily`) and as `motcua privacy purge` from cron. Each run
@@ -23,12 +28,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, or_, select as sa_select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select as sa_select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.privacy.anonymise import (
     ANONYMOUS,
+    FINISHED,
     anonymise_case,
     anonymise_feedback,
     drop_dialog,
@@ -42,6 +48,7 @@ from storage.db import transaction
 from storage.files import FileStore
 from storage.models import (
     Case,
+    ChannelChat,
     ChatSession,
     Consent,
     DeniedAction,
@@ -50,9 +57,12 @@ from storage.models import (
     JobRun,
     OutboxMessage,
     ProcessedUpdate,
+    Subscriber,
 )
 
 log = logging.getLogger(__name__)
+FORGOTTEN = "forgotten-"
+"""The external id left on a messenger chat whose person was forgotten."""
 ORPHAN_GRACE = timedelta(days=1)
 """A file nothing refers to is left this long: it may be a download whose step is not saved yet."""
 
@@ -145,11 +155,37 @@ class Purge:
         report.feedback = anonymise_feedback(session, col(Feedback.created_at) < cutoff)
         report.messages = empty_finished_messages(session, or_(col(OutboxMessage.status) == "sent",
                                                                col(OutboxMessage.created_at) < week))
+        old = col(OutboxMessage.created_at) < cutoff
+        report.messages += session.execute(delete(OutboxMessage).where(
+            col(OutboxMessage.status).not_in(FINISHED), old)).rowcount
+        report.messages += session.execute(update(OutboxMessage).where(
+            col(OutboxMessage.status).in_(FINISHED), old, col(OutboxMessage.chat_id) != ANONYMOUS).values(
+            chat_id=ANONYMOUS)).rowcount
         report.bookkeeping = sum(session.execute(statement).rowcount for statement in (
             delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < week),
             delete(InboundEvent).where(col(InboundEvent.received_at) < week),
             delete(DeniedAction).where(col(DeniedAction.at) < cutoff),
-        ))
+            delete(ChatSession).where(col(ChatSession.dialog).is_(None), col(ChatSession.language).is_(None), or_(
+                and_(col(ChatSession.dialog_expired_at).is_(None), col(ChatSession.updated_at) < week),
+                col(ChatSession.updated_at) < cutoff)),
+        )) + self._idle_channel_chats(session, cutoff)
+
+    @staticmethod
+    def _idle_channel_chats(session: Session, cutoff: datetime) -> int:
+        """A Zalo user silent for the retention period with no case left: their Zalo id, and what
+        the chat kept under it, go. The row stays without the id, so the chat id is never given
+        to someone else; should they write again, they start as a new chat."""
+        holding = sa_select(Case.chat_id).where(col(Case.anonymised_at).is_(None))
+        idle = list(session.exec(select(ChannelChat.chat_id).where(
+            func.coalesce(col(ChannelChat.last_inbound_at), col(ChannelChat.created_at)) < cutoff,
+            col(ChannelChat.external_id).not_like(f"{FORGOTTEN}%"), col(ChannelChat.chat_id).not_in(holding))).all())
+        for chat_id in idle:
+            session.execute(update(ChannelChat).where(col(ChannelChat.chat_id) == chat_id).values(
+                external_id=f"{FORGOTTEN}{chat_id}", numbered_choices=[]))
+        if idle:
+            for table in (ChatSession, Subscriber):
+                session.execute(delete(table).where(col(table.chat_id).in_(idle)))
+        return len(idle)
 
     def _delete(self, paths: set[Path], checked_at: float) -> int:
         return sum(self.files.remove(path, checked_at) for path in paths)

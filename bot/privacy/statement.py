@@ -33,16 +33,18 @@ class Statement:
 
     def sections(self, held: Holdings, *, full: bool) -> list[Section]:
         _ = self.tr.gettext
+        none = [_("none")]
+        files = self.tr.ngettext("{n} file, {size} MB", "{n} files, {size} MB", held.files).format(
+            n=held.files, size=f"{held.bytes / MB:.1f}")
         return [
             Section(_("Application in progress"), self._dialog(held, full)),
-            Section(_("Cases"), [line for case in held.cases for line in self._case(case, full)] or [_("none")]),
-            Section(_("Files"), [self.tr.ngettext("{n} file, {size} MB", "{n} files, {size} MB", held.files).format(
-                n=held.files, size=f"{held.bytes / MB:.1f}")]),
+            Section(_("Cases you filed"), [line for case in held.cases for line in self._case(case, full)] or none),
+            Section(_("Files"), [files]),
             Section(_("Announcements"), [self._subscription(held)]),
-            Section(_("Consent records"), [self._consent_line(c.procedure_id, c.given_at, c.notice_version, c.withdrawn_at)
-                                           for c in held.consents] or [_("none")]),
+            Section(_("Consent records"), [self._consent_line(c.procedure_id, c.given_at, c.notice_version,
+                                                              c.withdrawn_at) for c in held.consents] or none),
             Section(_("Feedback you sent"), [f"{self._day(f.created_at)}: {f.text}" if full else self._day(f.created_at)
-                                             for f in held.feedback] or [_("none")]),
+                                             for f in held.feedback] or none),
         ]
 
     def _day(self, moment: datetime) -> str:
