@@ -65,8 +65,9 @@ class CitizenRights:
         tr, held, statement = self._read(chat_id)
         _ = tr.gettext
         parts = [Rich.of(_("🔐 **What {office} holds about you**"), office=self.settings.office_name)]
-        parts += [Rich.bold(section.heading + ":") + "\n" + "\n".join(f"• {line}" for line in section.lines)
-                  for section in statement.sections(held, full=False)]
+        parts += [Rich.bold(section.heading + ":") + "\n" + "\n".join(
+            line if line.startswith(" ") else f"• {line}" for line in section.lines)
+            for section in statement.sections(held, full=False)]
         parts.append(Rich.plain(self._terms(tr)))
         rows = ((Button.to(_("📄 Send it to me as a file"), DataPress(DataAction.EXPORT)),),
                 (Button.to(_("🚫 Withdraw my consent"), DataPress(DataAction.WITHDRAW)),

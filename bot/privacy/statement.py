@@ -1,5 +1,5 @@
-"""What the office holds about a chat, in words the citizen reads: a short version on the /dulieu
-screen, the full one (every answer, document and status change) in the file they can ask for."""
+"""What the office holds about a chat, in words the citizen reads: every answer on the /dulieu
+screen, and besides, every document, status change and rating in the file they can ask for."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Statement:
         files = self.tr.ngettext("{n} file, {size} MB", "{n} files, {size} MB", held.files).format(
             n=held.files, size=f"{held.bytes / MB:.1f}")
         return [
-            Section(_("Application in progress"), self._dialog(held, full)),
+            Section(_("Application in progress"), self._dialog(held)),
             Section(_("Cases you filed"), [line for case in held.cases for line in self._case(case, full)] or none),
             Section(_("Files"), [files]),
             Section(_("Announcements"), [self._subscription(held)]),
@@ -66,7 +66,7 @@ class Statement:
                 lines.append(f"  {key}: {value}")
         return lines
 
-    def _dialog(self, held: Holdings, full: bool) -> list[str]:
+    def _dialog(self, held: Holdings) -> list[str]:
         _ = self.tr.gettext
         dialog: DialogState | None = held.dialog
         if dialog is None:
@@ -75,8 +75,6 @@ class Statement:
         line = _("{procedure}: {answers} answers, {files} documents; deleted after {days} days without a message").format(
             procedure=self._title(dialog.procedure_id) if dialog.procedure_id else _("choosing a procedure"),
             answers=len(dialog.answers), files=files, days=self.retention.abandoned_days)
-        if not full:
-            return [line]
         return [line, *self._answers(self.catalog.get(dialog.procedure_id or ""), dict(dialog.answers))]
 
     def _case(self, held: HeldCase, full: bool) -> list[str]:
@@ -90,10 +88,10 @@ class Statement:
                         else _("kept while it is handled, then {months} months").format(months=self.retention.months))
         if case.erasure_requested_at is not None:
             line += "; " + _("you asked for deletion: done when the case is closed")
-        if not full:
-            return [line]
         procedure = self.catalog.get(case.procedure_id)
         lines = [line, *self._answers(procedure, dict(case.applicant_data))]
+        if not full:
+            return lines
         for document in held.documents:
             name = next((d.name.get(self.tr.language) for d in procedure.documents if d.id == document.document_id),
                         document.document_id) if procedure else document.document_id

@@ -113,8 +113,10 @@ def test_the_purge_keeps_everything_until_the_retention_date_then_only_the_figur
     assert {page_a, page_b, page_c, page_d, shared} <= desk.stored_files()
     assert all(held_by(desk, chat) for chat in (A, B, D))
 
+    assert desk.rows()["processed_updates"]
     soon = purge(desk, FILED + timedelta(days=20))
     assert (soon.cases, soon.dialogs) == (0, 0), "nothing is due three weeks later"
+    assert desk.rows()["processed_updates"] == [], "update ids are kept a week"
     abandoned = purge(desk, FILED + timedelta(days=31))
     assert (abandoned.cases, abandoned.dialogs) == (0, 1)
     assert page_d not in desk.stored_files()
