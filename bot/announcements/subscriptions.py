@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from storage.models import Subscriber
@@ -31,7 +32,11 @@ def offer(session: Session, chat_id: int, *, greeting: bool, now: datetime) -> A
     button that changes the answer."""
     row = session.get(Subscriber, chat_id)
     if row is None and greeting:
-        session.add(Subscriber(chat_id=chat_id, subscribed=False, created_at=now, changed_at=now))
+        try:
+            with session.begin_nested():
+                session.add(Subscriber(chat_id=chat_id, subscribed=False, created_at=now, changed_at=now))
+        except IntegrityError:  # another process greeted the same chat at this instant: asked there
+            return Announcements.NOT_SUBSCRIBED
         return Announcements.ASK
     return Announcements.SUBSCRIBED if row is not None and row.subscribed else Announcements.NOT_SUBSCRIBED
 

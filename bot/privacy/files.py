@@ -49,10 +49,10 @@ def every_reference(session: Session) -> set[str]:
     return set(session.exec(select(CaseDocument.sha256).distinct()).all()) | held_by_dialogs(session) | queued(session)
 
 
-def delete(files: FileStore, names: Iterable[str], *, checked_at: float) -> int:
+def delete_files(files: FileStore, paths: Iterable[Path], *, checked_at: float) -> int:
     """Delete files found unreferenced at `checked_at` (a time.time() value); a file stored
     again since then is kept. Returns how many were deleted."""
-    return sum(files.delete(name, unless_stored_since=checked_at) for name in names)
+    return sum(files.remove(path, checked_at) for path in paths)
 
 
 def delete_unreferenced(db: Engine, files: FileStore, names: Iterable[str]) -> int:
@@ -64,7 +64,7 @@ def delete_unreferenced(db: Engine, files: FileStore, names: Iterable[str]) -> i
     checked_at = time.time()
     with Session(db) as session:
         kept = referenced(session, candidates)
-    return delete(files, candidates - kept, checked_at=checked_at)
+    return delete_files(files, (files.path(name) for name in candidates - kept), checked_at=checked_at)
 
 
 def orphans(session: Session, files: FileStore, stored_before: datetime) -> list[Path]:
@@ -81,7 +81,3 @@ def orphans(session: Session, files: FileStore, stored_before: datetime) -> list
         except FileNotFoundError:  # deleted meanwhile
             continue
     return found
-
-
-def delete_orphans(files: FileStore, paths: Iterable[Path], *, checked_at: float) -> int:
-    return sum(files.remove(path, checked_at) for path in paths)

@@ -26,7 +26,6 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine, and_, delete, func, or_, select as sa_select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +40,7 @@ from bot.privacy.anonymise import (
     empty_finished_messages,
     is_closed,
 )
-from bot.privacy.files import orphans, referenced
+from bot.privacy.files import delete_files, orphans, referenced
 from bot.privacy.retention import Retention
 from bot.settings import Settings
 from storage.db import transaction
@@ -117,7 +116,7 @@ class Purge:
                 report.files = sum(1 for path in doomed if path.exists())
                 return report
             session.commit()
-        report.files = self._delete(doomed, checked_at)
+        report.files = delete_files(self.files, doomed, checked_at=checked_at)
         return report
 
     def _cases(self, session: Session, now: datetime, report: PurgeReport) -> set[str]:
@@ -186,6 +185,3 @@ class Purge:
             for table in (ChatSession, Subscriber):
                 session.execute(delete(table).where(col(table.chat_id).in_(idle)))
         return len(idle)
-
-    def _delete(self, paths: set[Path], checked_at: float) -> int:
-        return sum(self.files.remove(path, checked_at) for path in paths)
