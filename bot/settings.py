@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     zalo_status_template: str | None = None
     zalo_send_rate: int = Field(default=50, ge=1, le=60)
     log_format: Literal["text", "json"] = "text"
+    retention_months: int = Field(default=12, ge=1, le=240)
+    abandoned_dialog_days: int = Field(default=30, ge=1, le=365)
+    chat_quota_mb: int = Field(default=100, ge=1, le=100_000)
 
     @field_validator("telegram_api_url", "zalo_api_url", "zalo_oauth_url")
     @classmethod
@@ -161,6 +164,10 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
+
+    @property
+    def chat_quota_bytes(self) -> int:
+        return self.chat_quota_mb * 1024 * 1024
 
     def require_token(self) -> str:
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():

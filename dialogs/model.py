@@ -127,6 +127,8 @@ class Context:
     same_day_cutoff: str
     home: Callable[[DialogState | None], Reply]
     """The assistant's home screen; the dialog shows it but does not know what is on it."""
+    abandoned_days: int = 30
+    """An application left this many days without a message is deleted (the consent notice says so)."""
 
 
 @dataclass(frozen=True)

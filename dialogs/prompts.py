@@ -36,7 +36,8 @@ from dialogs.steps import (
 )
 from locales import N_, Translator
 
-NOTICE_VERSION = "2026-11"
+NOTICE_VERSION = "2026-12"
+"""The consent notice's version, kept with each consent: bumped whenever its promises change."""
 MAX_LABEL = 28
 
 
@@ -160,13 +161,14 @@ def consent(state: DialogState, procedure: Procedure, ctx: Context) -> Reply:
         "**Purpose:** to receive and process this application, to fill in its form and to give you the "
         "appointment date. Nothing is used for any other purpose.\n"
         "**Who sees it:** you, and the officers of the Bộ phận Một cửa who handle the case.\n"
-        "**How long it is kept:** while the case is processed and {months} months after it is closed.\n"
-        "**Your rights:** to see, correct or delete your data and to withdraw consent: ask at the "
-        "Bộ phận Một cửa ({address}) or send /cancel before you submit.\n\n"
+        "**How long it is kept:** while the case is processed and {months} months after it is closed; an "
+        "application left unfinished is deleted after {days} days.\n"
+        "**Your rights:** to see, correct or delete your data and to withdraw consent, at any time: send "
+        "/dulieu, or ask at the Bộ phận Một cửa ({address}).\n\n"
         "Please do not send photos of your căn cước card: the number is enough.\n\n"
         "Do you agree?"
     ), procedure=title(procedure, ctx), office=ctx.office.name, fields=fields, months=ctx.retention_months,
-        address=ctx.office.address)
+        days=ctx.abandoned_days, address=ctx.office.address)
     token = token_of(CONSENT, procedure)
     rows = (
         (step_button(state, token, _("✅ I agree"), "yes"), step_button(state, token, _("❌ I do not agree"), "no")),

@@ -1,5 +1,6 @@
 """The document steps: pages a citizen sends (photos or files), checked for type, size and page
-count, and the step's buttons (done, skip, remove and resend)."""
+count, and the step's buttons (done, skip, remove and resend). A file that is refused, or that
+arrives when no document is asked for, is handed back for deletion at once (`Discard`)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,18 @@ def _mime_of(file: IncomingFile) -> str:
     return "image/jpeg" if file.kind == "photo" else (file.mime_type or "application/octet-stream").lower()
 
 
+def _stored(file: IncomingFile) -> StoredFile:
+    assert file.sha256 is not None
+    return StoredFile(kind=file.kind, sha256=file.sha256, mime_type=_mime_of(file), size=file.stored_size or file.size or 0,
+                      file_id=file.file_id, file_unique_id=file.file_unique_id, channel=file.channel)
+
+
+def pages_left(state: DialogState | None, document: Document) -> int:
+    """How many more pages the document takes: the handler downloads no more than that."""
+    held = len(state.documents.get(document.id, [])) if state is not None else 0
+    return max(document.max_pages - held, 0)
+
+
 def without_document(state: DialogState, document: Document) -> DialogState:
     documents = {k: v for k, v in state.documents.items() if k != document.id}
     return state.model_copy(update={"documents": documents, "skipped": [s for s in state.skipped if s != document.id]})
@@ -77,24 +90,26 @@ class Uploads:
     def receive(self, state: DialogState | None, files: tuple[IncomingFile, ...], ctx: Context) -> Result:
         """Keep every acceptable page; each refused one gets its own warning above the question."""
         document = self.nav.expected_document(state)
+        refused = tuple(_stored(file) for file in files if file.sha256 is not None)
         if state is None or document is None:
-            return self.nav.reprompt(state, ctx, N_("I was not expecting a file here."))
+            result = self.nav.reprompt(state, ctx, N_("I was not expecting a file here."))
+            result.effect = Discard(refused) if refused else None
+            return result
         held = list(state.documents.get(document.id, []))
         problems: list[Rich] = []
         for file in files:
             problem = file_problem(file, document, ctx)
-            if problem is None and file.sha256 is None:
-                problem = InvalidAnswer(N_("I could not download this file. Please send it again."))
             if problem is None and len(held) >= document.max_pages:
                 problem = InvalidAnswer(N_("This document takes at most {pages} pages; I did not add the extra ones."),
                                         {"pages": document.max_pages})
+            if problem is None and file.sha256 is None:
+                problem = InvalidAnswer(N_("I could not download this file. Please send it again."))
             if problem is not None:
                 problems.append(self.nav.warning(ctx, problem.reason, problem.params))
                 continue
-            assert file.sha256 is not None
-            held.append(StoredFile(kind=file.kind, sha256=file.sha256, mime_type=_mime_of(file),
-                                   size=file.stored_size or file.size or 0,
-                                   file_id=file.file_id, file_unique_id=file.file_unique_id, channel=file.channel))
+            held.append(_stored(file))
+        kept = {stored.sha256 for stored in held}
+        refused = tuple(stored for stored in refused if stored.sha256 not in kept)
         updated = state.model_copy(update={"documents": {**state.documents, document.id: held},
                                            "skipped": [s for s in state.skipped if s != document.id]})
         if state.step.startswith(SUPPLEMENT_PREFIX):
@@ -105,7 +120,7 @@ class Uploads:
                 reply = prompts.document_question(updated, procedure, document, ctx)
             else:
                 reply = prompts.document_received(updated, procedure, document, ctx)
-        return Result(updated, [reply.with_notes(tuple(problems))])
+        return Result(updated, [reply.with_notes(tuple(problems))], Discard(refused) if refused else None)
 
     def act(self, state: DialogState, procedure: Procedure, action: str, ctx: Context) -> Result:
         """A button of a document step: done, skip, or remove the pages and send them again."""

@@ -87,7 +87,7 @@ async def on_subscribe(desk: Desk, request: Request) -> Outcome:
 async def _subscription(desk: Desk, request: Request, subscribed: bool) -> Outcome:
     await asyncio.to_thread(desk.broadcasts.set_subscribed, request.chat_id, subscribed)
     tr = await _tr(desk, request.chat_id)
-    text = (tr.gettext("You will receive the office's announcements again. To stop them: /huythongbao")
+    text = (tr.gettext("You will receive the office's announcements. To stop them: /huythongbao")
             if subscribed else
             tr.gettext("You will no longer receive the office's announcements. To receive them again: /nhanthongbao"))
     return Outcome([Reply(Rich.plain(text))])

@@ -10,7 +10,7 @@ from bot.conversation.dialogs import Handled
 from bot.conversation.language import ChooseLanguage
 from dialogs.output import Outcome
 from handlers.desk import Desk, Request
-from handlers.files import fetch
+from handlers.files import fetch_all
 
 
 def _outcome(handled: Handled | None) -> Outcome | None:
@@ -19,13 +19,14 @@ def _outcome(handled: Handled | None) -> Outcome | None:
 
 async def on_dialog(desk: Desk, request: Request) -> Outcome | None:
     """A message, command or button of the dialog; files are downloaded first, and only when
-    the current question asks for a document."""
+    the current question asks for a document that has room for them."""
     inp = request.input
     if inp.files:
-        language, document = await asyncio.to_thread(desk.dialogs.peek, request.chat_id)
-        if document is not None:
-            ctx = desk.dialogs.context(language)
-            files = tuple([await fetch(request.channel, file, document, desk.files, ctx) for file in inp.files])
+        expected = await asyncio.to_thread(desk.dialogs.peek, request.chat_id)
+        if expected.document is not None:
+            files = await fetch_all(request.channel, inp.files, expected.document, desk.files,
+                                    desk.dialogs.context(expected.language), pages_left=expected.pages_left,
+                                    bytes_left=expected.bytes_left)
             inp = replace(inp, files=files)
     return _outcome(await asyncio.to_thread(desk.dialogs.handle, request.update_id, request.chat_id, inp))
 

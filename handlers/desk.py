@@ -16,6 +16,7 @@ from bot.conversation.turns import Turns
 from bot.feedback.feedback import Feedbacks
 from bot.feedback.prompts import PromptRef
 from bot.feedback.ratings import Ratings
+from bot.privacy.rights import CitizenRights
 from bot.reports.message import Reports
 from bot.staff.members import Invitations
 from dialogs.model import IncomingFile, Input
@@ -38,6 +39,7 @@ class Desk:
     broadcasts: Broadcasts
     reports: Reports
     invitations: Invitations
+    rights: CitizenRights
     files: FileStore
 
 

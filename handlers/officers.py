@@ -23,7 +23,8 @@ RESULT_LIMIT = 20 * 1024 * 1024
 
 async def on_press(desk: Desk, request: Request) -> Outcome | None:
     assert isinstance(request.input.press, OfficerPress)
-    return await asyncio.to_thread(desk.workflow.press, request.update_id, request.sender_id, request.input.press)
+    return await asyncio.to_thread(desk.workflow.press, request.update_id, request.sender_id, request.input.press,
+                                   in_group=not request.private)
 
 
 async def has_prompt(desk: Desk, request: Request) -> bool:

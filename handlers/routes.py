@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields, replace
 
-from bot.announcements.presses import AnnouncementPress, Unsubscribe
+from bot.announcements.presses import AnnouncementPress, Subscribe, Unsubscribe
 from bot.cases.presses import CaseLink, LookupMenu, MyCasesMenu, OfficerPress, SendSupplement, ShowCase
 from bot.conversation.language import ChooseLanguage, LanguageMenu
 from bot.feedback.presses import AnswerPress, FeedbackMenu, RatePress
+from bot.privacy.presses import DataPress
 from bot.staff.members import InviteLink
 from dialogs.output import Outcome, Press
 from dialogs.steps import Navigate, StepPress
-from handlers import announcements, citizens, feedback, lookup, officers, reports
+from handlers import announcements, citizens, feedback, lookup, officers, privacy, reports
 from handlers.desk import Desk, Request
 from handlers.refusals import refuse
 
@@ -51,6 +52,8 @@ BUTTONS = {route.press.ROUTE: route for route in (
     Route(FeedbackMenu, feedback.on_feedback_menu, citizens.on_unknown_button),
     Route(AnnouncementPress, announcements.on_decision, refuse),
     Route(Unsubscribe, announcements.on_unsubscribe, citizens.on_unknown_button),
+    Route(Subscribe, announcements.on_subscribe, citizens.on_unknown_button),
+    Route(DataPress, privacy.on_press, citizens.on_unknown_button),
 )}
 
 DEEP_LINKS: dict[str, tuple[type[Press], Handler]] = {
@@ -69,6 +72,7 @@ COMMANDS: dict[str, Handler] = {
     "gopy": feedback.on_feedback_menu,
     "huythongbao": announcements.on_unsubscribe,
     "nhanthongbao": announcements.on_subscribe,
+    "dulieu": privacy.on_command,
     "hoso": officers.on_work_list,
     "thongke": reports.on_report,
     "thongbao": announcements.on_announce,

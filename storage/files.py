@@ -2,6 +2,10 @@
 
 A file's name is the SHA-256 of its bytes, so the same page sent twice is stored once, a
 stored file can be checked against its case record, and a name reveals nothing about the person.
+
+Because one file may serve several cases and dialogs, nothing deletes a file without first
+checking that nothing refers to it any more (`bot.privacy.files`); a file's modification time
+says when it was last stored, so a deletion decided before that moment can be called off.
 """
 
 from __future__ import annotations
@@ -9,7 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+INCOMING_PREFIX = ".incoming-"
 
 
 class FileStore:
@@ -22,19 +29,45 @@ class FileStore:
     def put(self, content: bytes) -> str:
         digest = hashlib.sha256(content).hexdigest()
         target = self.path(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-            os.replace(temporary, target)
+        if target.exists():
+            try:
+                os.utime(target)  # stored again now: a deletion decided earlier must spare it
+                return digest
+            except FileNotFoundError:  # deleted in between: store it again
+                pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=INCOMING_PREFIX)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, target)
         return digest
 
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
-    def delete(self, sha256: str) -> None:
-        self.path(sha256).unlink(missing_ok=True)
+    def delete(self, sha256: str, *, unless_stored_since: float | None = None) -> bool:
+        """Remove a file; with `unless_stored_since` (a time.time() value), keep it if it was
+        stored again from that moment on. True when a file was removed."""
+        return self.remove(self.path(sha256), unless_stored_since)
+
+    @staticmethod
+    def remove(path: Path, unless_stored_since: float | None = None) -> bool:
+        try:
+            if unless_stored_since is not None and path.stat().st_mtime >= unless_stored_since:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """Every file of the store with its name, downloads in progress included (their name
+        starts with `INCOMING_PREFIX`)."""
+        if not self.root.exists():
+            return
+        for path in self.root.rglob("*"):
+            if path.is_file():
+                yield path.name, path
 
     def incoming(self, limit: int) -> Incoming:
         """A file arriving in pieces, written to disk as it comes (never whole in memory)."""
@@ -60,7 +93,7 @@ class Incoming:
         self.size = 0
         self.head = b""
         self._hash = hashlib.sha256()
-        handle, self._temporary = tempfile.mkstemp(dir=store.root, prefix=".incoming-")
+        handle, self._temporary = tempfile.mkstemp(dir=store.root, prefix=INCOMING_PREFIX)
         self._stream = os.fdopen(handle, "wb")
         self._kept = False
 

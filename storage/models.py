@@ -45,6 +45,9 @@ class ChatSession(SQLModel, table=True):
     dialog: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     version: int = 0
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    dialog_expired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    """When the purge deleted an application left unfinished too long; the citizen is told at
+    their next message, then this is cleared."""
 
 
 class ProcessedUpdate(SQLModel, table=True):
@@ -57,7 +60,8 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 class Consent(SQLModel, table=True):
-    """Proof that the citizen agreed to the data-processing notice, kept with its version."""
+    """Proof that the citizen agreed to the data-processing notice, kept with its version. Once
+    its data is gone (`bot.privacy`), the row stays without the chat: the proof the law asks for."""
 
     __tablename__ = "consents"
 
@@ -67,6 +71,7 @@ class Consent(SQLModel, table=True):
     dialog_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     notice_version: str
     given_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class Case(SQLModel, table=True):
@@ -88,6 +93,11 @@ class Case(SQLModel, table=True):
     officer_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("staff_members.id"), nullable=True))
     waiting_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    erasure_requested_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    """The citizen asked for their data to be deleted while the case was open: it is anonymised
+    as soon as it is closed."""
+    anonymised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    """Personal data removed (`bot.privacy.anonymise`); what the figures need stays."""
 
 
 class CaseDocument(SQLModel, table=True):

@@ -73,12 +73,6 @@ class Broadcasts:
 
     # ----- subscriptions ---------------------------------------------------------------------
 
-    @staticmethod
-    def subscribe_on_start(session: Session, chat_id: int, now: datetime) -> None:
-        """Starting the bot subscribes a chat, once; an explicit opt-out is never undone here."""
-        if session.get(Subscriber, chat_id) is None:
-            session.add(Subscriber(chat_id=chat_id, subscribed=True, created_at=now, changed_at=now))
-
     def set_subscribed(self, chat_id: int, subscribed: bool) -> None:
         now = self.turns.clock()
         with transaction(self.turns.db) as session:

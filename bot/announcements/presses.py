@@ -25,6 +25,15 @@ class AnnouncementPress(Press):
 
 @dataclass(frozen=True)
 class Unsubscribe(Press):
-    """The home screen's "Stop announcements", like /huythongbao."""
+    """"No, thank you" under the first greeting's question, and the home screen's "Stop
+    announcements", like /huythongbao."""
 
     ROUTE = "unsub"
+
+
+@dataclass(frozen=True)
+class Subscribe(Press):
+    """"Yes, send them" under the first greeting's question, and the home screen's "Receive
+    announcements", like /nhanthongbao."""
+
+    ROUTE = "sub"

@@ -76,17 +76,35 @@ def officer_buttons(case: Case, tr: Translator) -> Rows:
     return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
 
 
-def case_card(case: Case, procedure: Procedure | None, documents: list[CaseDocument], tr: Translator,
-              today: date, *, heading: Rich | None = None) -> Rich:
+def _case_head(case: Case, title: str, tr: Translator, today: date, heading: Rich | None) -> list[Rich]:
+    """Code, procedure, status and due date: all of a case that is not about a person."""
     _ = tr.gettext
     lines = [heading or Rich.of(_("📁 Case **{code}**"), code=case.code)]
-    title = procedure.title.get(tr.language) if procedure else case.procedure_id
     lines.append(Rich.plain(_("Procedure: {procedure}").format(procedure=title)))
     lines.append(Rich.plain(_("Status: {status}").format(status=status_of(case).shown(tr))))
     due = Rich.of(_("Due: **{date}**"), date=tr.weekday_date(case.due_date))
     if is_overdue(case, today):
         due += " " + _("⚠️ OVERDUE")
     lines.append(due)
+    return lines
+
+
+def group_card(case: Case, catalog: Catalog, tr: Translator, today: date, *, heading: Rich | None = None) -> Reply:
+    """What an officers' group chat sees of a case: no name, number, address or file, because
+    everyone in the group reads it. A tap on a button brings the whole case to the tapper's
+    private chat, once `bot.staff.permissions` lets them handle it."""
+    lines = _case_head(case, procedure_title(catalog, case, tr), tr, today, heading)
+    lines.append(Rich.italic(tr.gettext("The citizen's data and documents are sent to your private chat when you "
+                                        "tap a button.")))
+    view = officer_button(case, OfficerAction.VIEW, tr.gettext("📂 Open the case"))
+    return Reply(Rich.join("\n", lines), ((view,), *officer_buttons(case, tr)))
+
+
+def case_card(case: Case, procedure: Procedure | None, documents: list[CaseDocument], tr: Translator,
+              today: date, *, heading: Rich | None = None) -> Rich:
+    _ = tr.gettext
+    title = procedure.title.get(tr.language) if procedure else case.procedure_id
+    lines = _case_head(case, title, tr, today, heading)
     if procedure is not None:
         lines.append(Rich())
         for field in procedure.applicant_fields:

@@ -18,7 +18,7 @@ from bot.cases.cards import ACTION_TARGETS, actor_name, history, officer_button,
 from bot.cases.notices import CaseNotices, case_documents
 from bot.cases.presses import OfficerAction, OfficerPress
 from bot.cases.status import TRANSITIONS, CaseStatus
-from bot.conversation.turns import Turns
+from bot.conversation.turns import Turn, Turns
 from bot.staff.permissions import NOT_ALLOWED, active_member, may_handle, record_denial
 from dialogs.output import Attachment, Outcome, Reply, Rich
 from locales import N_, Translator
@@ -81,8 +81,9 @@ class CaseWorkflow:
                                    .order_by(col(CaseEvent.id))).all())
         return Reply(reply.text + "\n\n" + history(events, staff_names(session), tr, self.tz), reply.buttons)
 
-    def press(self, update_id: int, telegram_id: int, press: OfficerPress) -> Outcome | None:
-        """None when this update was handled before."""
+    def press(self, update_id: int, telegram_id: int, press: OfficerPress, *, in_group: bool = False) -> Outcome | None:
+        """None when this update was handled before. A tap in an officers' group, which shows no
+        personal data, brings the case's files with the answer to the tapper's private chat."""
         with self.turns.begin(update_id, telegram_id) as turn:
             if turn is None:
                 return None
@@ -94,23 +95,30 @@ class CaseWorkflow:
                               turn.now)
                 return Outcome(alert=tr.gettext(NOT_ALLOWED))
             assert member is not None
-            if press.action is OfficerAction.VIEW:
-                return Outcome([self.card(session, case, tr, with_history=True)])
-            if press.action is OfficerAction.DROP:
-                session.execute(delete(OfficerPrompt).where(col(OfficerPrompt.telegram_id) == telegram_id))
-                return _say(tr.gettext("Cancelled. The case was not changed."))
-            if press.version != case.version:
-                return self._conflict(session, case, tr)
-            target = ACTION_TARGETS[press.action]
-            if target not in TRANSITIONS[status_of(case)]:
-                return _say("⚠️ " + tr.gettext("This is not possible while the case is “{status}”.").format(
-                    status=status_of(case).shown(tr)))
-            if press.action in NEEDS_TEXT:
-                session.merge(OfficerPrompt(telegram_id=telegram_id, case_id=case.id or 0, case_version=case.version,
-                                            action=press.action.value, created_at=turn.now))
-                return Outcome([_ask_for_text(case, press.action, tr)])
-            note = tr.gettext(STANDARD_PICKUP) if press.action is OfficerAction.READY_STANDARD else None
-            return self._apply(session, case, press.version, target, member, tr, turn.now, note=note)
+            outcome = self._act(turn, member, case, press)
+            if in_group:
+                outcome.replies[:0] = self.notices.files(case, case_documents(session, case), tr)
+            return outcome
+
+    def _act(self, turn: Turn, member: StaffMember, case: Case, press: OfficerPress) -> Outcome:
+        session, tr, telegram_id = turn.session, turn.tr, turn.chat_id
+        if press.action is OfficerAction.VIEW:
+            return Outcome([self.card(session, case, tr, with_history=True)])
+        if press.action is OfficerAction.DROP:
+            session.execute(delete(OfficerPrompt).where(col(OfficerPrompt.telegram_id) == telegram_id))
+            return _say(tr.gettext("Cancelled. The case was not changed."))
+        if press.version != case.version:
+            return self._conflict(session, case, tr)
+        target = ACTION_TARGETS[press.action]
+        if target not in TRANSITIONS[status_of(case)]:
+            return _say("⚠️ " + tr.gettext("This is not possible while the case is “{status}”.").format(
+                status=status_of(case).shown(tr)))
+        if press.action in NEEDS_TEXT:
+            session.merge(OfficerPrompt(telegram_id=telegram_id, case_id=case.id or 0, case_version=case.version,
+                                        action=press.action.value, created_at=turn.now))
+            return Outcome([_ask_for_text(case, press.action, tr)])
+        note = tr.gettext(STANDARD_PICKUP) if press.action is OfficerAction.READY_STANDARD else None
+        return self._apply(session, case, press.version, target, member, tr, turn.now, note=note)
 
     def has_prompt(self, telegram_id: int) -> bool:
         """Whether the next message of this account is the text an action waits for."""

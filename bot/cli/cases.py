@@ -67,6 +67,7 @@ def cases_show(code: str, output: FormatOption = Format.TABLE) -> None:
         documents = session.exec(select(CaseDocument).where(CaseDocument.case_id == case.id)
                                  .order_by(col(CaseDocument.document_id), col(CaseDocument.position))).all()
         row = _case_row(case, len(documents))
+        row["chat_id"] = case.chat_id  # what `motcua citizen show|forget` take
         row["status_label"] = CaseStatus(case.status).shown(get_translator("vi"))
         row["applicant_data"] = case.applicant_data
         row["documents"] = [{"document_id": d.document_id, "page": d.position, "sha256": d.sha256,

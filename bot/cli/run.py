@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import catalog, fail, settings
+from bot.privacy.owner_only import restrict_existing
 from bot.runtime.logs import configure_logging
 from bot.settings import SettingsError, load_settings
 from storage.db import upgrade
@@ -32,6 +33,7 @@ def run() -> None:
     catalog(config)
     configure_logging(config.log_format)
     upgrade(config.resolved_database_url)
+    restrict_existing(config)
     try:
         asyncio.run(serve(config))
     except SettingsError as exc:

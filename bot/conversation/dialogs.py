@@ -9,13 +9,14 @@ which sends them after the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from bot.announcements.broadcasts import Broadcasts
+from bot.announcements.subscriptions import Announcements, forget_unless_subscribed, offer
 from bot.cases.filing import CaseFiling
 from bot.cases.presses import SendSupplement
 from bot.cases.supplement import NO_LONGER_OPEN, Supplements
@@ -25,9 +26,12 @@ from bot.conversation.office import office_at
 from bot.conversation.language import language_menu, language_set
 from bot.conversation.turns import Turn, Turns
 from bot.forms.maker import FormMaker, preview_attachments
+from bot.privacy.files import delete_unreferenced
+from bot.privacy.quota import bytes_held
 from bot.settings import Settings
 from dialogs.catalog import Document
 from dialogs.engine import DialogEngine
+from dialogs.uploads import pages_left
 from dialogs.model import (
     ConsentGiven,
     Context,
@@ -42,16 +46,30 @@ from dialogs.model import (
 from dialogs.output import Reply, Rich
 from dialogs.prompts import NOTICE_VERSION, restart_buttons
 from dialogs.steps import SUMMARY
-from locales import DEFAULT_LANGUAGE, LANGUAGES, get_translator
+from locales import DEFAULT_LANGUAGE, LANGUAGES, N_, get_translator
 from storage.files import FileStore
-from storage.models import CaseDocument, ChatSession, Consent
+from storage.models import ChatSession, Consent
 
-RETENTION_MONTHS = 12
 ATTEMPTS = 3
+EXPIRED = N_("ℹ️ The application you left unfinished was deleted on {date}: nothing had been added for {days} days, "
+             "and the consent notice promised not to keep it longer. Its documents were deleted with it. You can "
+             "start again at any time.")
+STILL_SUBSCRIBED = N_("You still receive the office's announcements, as you asked. To stop them: /huythongbao")
 
 
 class ConcurrentChange(Exception):
     """Another process saved this chat's state between our read and our write."""
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The chat's language, the document it is asked for, how many more pages that takes and
+    how many bytes its quota still allows."""
+
+    language: str
+    document: Document | None
+    pages_left: int
+    bytes_left: int
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,7 @@ class CitizenDialogs:
         self.forms = FormMaker(engine.catalog, files, settings.office_name)
         self.bot_username = settings.bot_username
 
-    def context(self, language: str) -> Context:
+    def context(self, language: str, announcements: Announcements | None = None) -> Context:
         now = self.turns.clock()
         tr = get_translator(language)
         today = now.astimezone(self.settings.tz).date()
@@ -82,18 +100,23 @@ class CitizenDialogs:
             now=now,
             office=office_at(now, self.settings, self.filing.calendar),
             max_file_bytes=self.settings.max_file_bytes,
-            retention_months=RETENTION_MONTHS,
+            retention_months=self.settings.retention_months,
             same_day_cutoff=self.settings.same_day_cutoff.strftime("%H:%M"),
-            home=partial(home, catalog=self.engine.catalog, tr=tr, office_name=self.settings.office_name),
+            home=partial(home, catalog=self.engine.catalog, tr=tr, office_name=self.settings.office_name,
+                         announcements=announcements),
+            abandoned_days=self.settings.abandoned_dialog_days,
         )
 
-    def peek(self, chat_id: int) -> tuple[str, Document | None]:
-        """The chat's language and the document it is asked for: what a handler needs before
-        deciding whether to download the files of a message."""
+    def peek(self, chat_id: int) -> Expected:
+        """What a handler needs before deciding whether to download the files of a message."""
         with Session(self.turns.db) as session:
             row = session.get(ChatSession, chat_id)
+            state = self._state(row)
+            held = bytes_held(session, chat_id, state)
         language = row.language if row is not None and row.language else DEFAULT_LANGUAGE
-        return language, self.engine.expected_document(self._state(row))
+        document = self.engine.expected_document(state)
+        return Expected(language, document, pages_left(state, document) if document is not None else 0,
+                        self.settings.chat_quota_bytes - held)
 
     def handle(self, update_id: int, chat_id: int, inp: Input) -> Handled | None:
         """None when this update was already handled (the channel delivered it twice)."""
@@ -134,10 +157,10 @@ class CitizenDialogs:
             if turn is None:
                 return None
             session, language = turn.session, turn.language
-            ctx = self.context(language)
+            offered = offer(session, chat_id, greeting=inp.command == "start", now=turn.now) \
+                if is_telegram_chat(chat_id) else None
+            ctx = self.context(language, offered)
             state = self._state(turn.row)
-            if inp.command == "start":
-                Broadcasts.subscribe_on_start(session, chat_id, ctx.now)
             if isinstance(inp.press, SendSupplement):
                 result = self._start_supplement(turn, state, inp, inp.press, ctx)
             else:
@@ -160,10 +183,19 @@ class CitizenDialogs:
                 if effect.forget_chat and state is not None:
                     session.execute(delete(Consent).where(col(Consent.chat_id) == chat_id,
                                                           col(Consent.dialog_id) == state.dialog_id))
+                if effect.forget_chat and forget_unless_subscribed(session, chat_id):
+                    replies.append(Reply(Rich.plain(ctx.tr.gettext(STILL_SUBSCRIBED))))
+            if turn.row is not None and turn.row.dialog_expired_at is not None:
+                replies.insert(0, self._expired(turn.row.dialog_expired_at, ctx))
             self._save(turn, result.state, forget=isinstance(effect, Discard) and effect.forget_chat)
         if discarded:
-            self._delete_unreferenced(discarded, result.state)
+            delete_unreferenced(self.turns.db, self.files, {file.sha256 for file in discarded})
         return Handled(replies, language)
+
+    def _expired(self, when: datetime, ctx: Context) -> Reply:
+        """The purge deleted this chat's application for being left unfinished: say so once."""
+        return Reply(Rich.plain(ctx.tr.gettext(EXPIRED).format(
+            date=ctx.tr.date(when.astimezone(self.settings.tz).date()), days=self.settings.abandoned_dialog_days)))
 
     def _preview(self, before: DialogState | None, result: Result, ctx: Context) -> list[StoredFile]:
         """On arriving at the summary, fill in the procedure's forms from the answers and send the
@@ -209,7 +241,7 @@ class CitizenDialogs:
         else:
             changed = session.execute(update(ChatSession).where(
                 col(ChatSession.chat_id) == chat_id, col(ChatSession.version) == row.version,
-            ).values(dialog=dialog, version=row.version + 1, updated_at=turn.now)).rowcount
+            ).values(dialog=dialog, version=row.version + 1, updated_at=turn.now, dialog_expired_at=None)).rowcount
         if changed != 1:
             raise ConcurrentChange
 
@@ -231,21 +263,3 @@ class CitizenDialogs:
         if state is not None and state.all_files():
             result.effect = Discard(tuple(state.all_files()))
         return result
-
-    def _delete_unreferenced(self, discarded: list[StoredFile], kept: DialogState | None) -> None:
-        """Remove files no case and no open dialog refers to; runs after the commit."""
-        still_held = {f.sha256 for f in kept.all_files()} if kept else set()
-        candidates = {f.sha256 for f in discarded} - still_held
-        if not candidates:
-            return
-        with Session(self.turns.db) as session:
-            referenced = set(session.exec(select(CaseDocument.sha256).where(
-                col(CaseDocument.sha256).in_(candidates))).all())
-            held_elsewhere = {
-                f["sha256"]
-                for dialog in session.exec(select(ChatSession.dialog).where(col(ChatSession.dialog).is_not(None))).all()
-                for files in [*(dialog or {}).get("documents", {}).values(), (dialog or {}).get("form_preview", [])]
-                for f in files
-            }
-        for sha256 in candidates - referenced - held_elsewhere:
-            self.files.delete(sha256)

@@ -25,6 +25,7 @@ from bot.conversation.dialogs import CitizenDialogs
 from bot.conversation.turns import Turns
 from bot.feedback.feedback import Feedbacks
 from bot.feedback.ratings import Ratings
+from bot.privacy.rights import CitizenRights
 from bot.reports.message import Reports
 from bot.runtime.background import Background
 from bot.runtime.concurrency import PerChatUpdates
@@ -55,6 +56,7 @@ COMMANDS = (
     ("language", N_("Tiếng Việt / English")),
     ("tracuu", N_("Look up a case")),
     ("gopy", N_("Send feedback to the office")),
+    ("dulieu", N_("Your personal data: see, download, delete")),
 )
 """The menu next to the text box: the citizens' commands (staff commands are in the README)."""
 
@@ -92,6 +94,7 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
         broadcasts=Broadcasts(turns, settings.send_rate),
         reports=Reports(db, catalog, calendar, settings.tz, clock, settings.office_name),
         invitations=Invitations(turns),
+        rights=CitizenRights(turns, catalog, notices, files, settings),
         files=files,
     )
 

@@ -1,5 +1,6 @@
 """Work that runs beside update handling: the outbox worker, the scheduled notices (digests,
-reminders) and the progress message of each running announcement."""
+reminders), the daily purge of personal data kept long enough, and the progress message of
+each running announcement."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.cases.due_dates import WorkCalendar
 from bot.cases.reminders import run_jobs
+from bot.privacy.purge import Purge
 from bot.runtime.outbox_sender import Deliver, OutboxWorker
 from bot.settings import Settings
 from handlers.desk import Desk
@@ -32,6 +34,7 @@ class Background:
         self.channel: TelegramChannel | None = None
         self.worker: OutboxWorker | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.purge = Purge(desk.turns.db, desk.files, settings)
 
     def connect(self, deliver: Deliver, busy_chats: Callable[[], set[int | str]], telegram: TelegramChannel) -> None:
         """The outbox sends through `deliver` (the channel of each chat); progress is shown on Telegram."""
@@ -66,6 +69,10 @@ class Background:
                 await asyncio.to_thread(run_jobs, self.desk.turns.db, catalog, self.settings, calendar, self.clock())
             except Exception:  # noqa: BLE001 - a failed round is retried at the next one
                 log.exception("scheduled jobs failed")
+            try:
+                await asyncio.to_thread(self.purge.daily, self.clock())
+            except Exception:  # noqa: BLE001 - retried at the next round, the day is not marked done
+                log.exception("daily purge failed")
             await asyncio.sleep(JOBS_INTERVAL_SECONDS)
 
     async def _progress_forever(self) -> None:

@@ -154,10 +154,15 @@ class OutboxWorker:
             await asyncio.to_thread(self._finish, message.id, "sent", None)
 
     def _finish(self, message_id: int, status: str, error: str | None) -> None:
+        """A sent message keeps its status and time, not its content: the personal data it
+        carried is not kept for nothing (a failed one keeps it a week, see `bot.privacy.purge`)."""
         now = self.clock()
+        values: dict[str, object] = {"status": status, "sent_at": now if status == "sent" else None,
+                                     "last_error": error}
+        if status == "sent":
+            values["payload"] = {}
         with transaction(self.db) as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-                status=status, sent_at=now if status == "sent" else None, last_error=error))
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
         if error:
             log.warning("outbox message %s %s: %s", message_id, status, error)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.announcements.presses import Unsubscribe
+from bot.announcements.presses import Subscribe, Unsubscribe
 from bot.feedback.presses import FeedbackMenu
 from dialogs.output import Button, Reply, Rich
 from handlers.pieces import pieces
@@ -22,7 +22,7 @@ MAX_TEXT = 2000
 MAX_BUTTONS = 5
 MAX_TITLE = 100
 BUTTON_MARK = "#"
-NOT_ON_ZALO = frozenset({FeedbackMenu.ROUTE, Unsubscribe.ROUTE})
+NOT_ON_ZALO = frozenset({FeedbackMenu.ROUTE, Unsubscribe.ROUTE, Subscribe.ROUTE})
 """Feedback is answered by replying to the prompt, which the OA API cannot receive; announcements
 go to Telegram subscribers only (Zalo allows no free broadcast to a commune's followers)."""
 

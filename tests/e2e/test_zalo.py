@@ -63,8 +63,9 @@ def officer_taps(office: ZaloOffice, officer: int, code: str, label: str, expect
 def test_following_the_oa_opens_the_home_screen_with_buttons_and_a_numbered_list(citizen: ZaloCitizen) -> None:
     home = citizen.messages[0]
     assert "UBND thị trấn Tây Đằng" in home.text
-    assert len(home.buttons) == 5 and not any("Góp ý" in t or "thông báo" in t for t in home.button_titles()), \
-        "feedback and announcements are Telegram's; the rest fits Zalo's five buttons"
+    assert not home.buttons and "trả lời bằng số" in home.text, "six choices: more than Zalo's five buttons"
+    assert "Dữ liệu của tôi" in home.text and not any(word in home.text for word in ("Góp ý", "thông báo")), \
+        "feedback and announcements are Telegram's; the data rights are everyone's"
     listing = citizen.tap("Nộp hồ sơ")
     assert "trả lời bằng số" in listing.text
     assert all(f"{n}. " in listing.text for n in range(1, 10)), "nine procedures and more: a numbered list"
@@ -260,3 +261,18 @@ def test_officer_buttons_still_refuse_a_zalo_citizen(office: ZaloOffice, citizen
     answer = citizen.send(forged)
     assert "không có quyền" in answer.text
     assert query(office.database_url, "SELECT status FROM cases WHERE code = :code", code=code)[0]["status"] == "submitted"
+
+
+def test_a_zalo_citizen_has_the_same_data_rights(office: ZaloOffice, citizen: ZaloCitizen) -> None:
+    code = file_on_zalo(citizen, CATALOG["khai-sinh"])
+    screen = citizen.send("/dulieu")
+    assert code in screen.text and "🚫 Rút lại sự đồng ý" in screen.button_labels()
+    citizen.tap("Gửi cho tôi thành tệp")
+    office.zalo.wait_until(lambda: any(m.kind == "file" and m.content.startswith(b"%PDF-") for m in citizen.messages),
+                           message=office.zalo.transcript(citizen.user_id))
+    citizen.tap("Quay lại")
+    citizen.tap("Xóa dữ liệu của tôi")
+    done = citizen.tap("Có, xóa")
+    assert code in done.text
+    (case,) = query(office.database_url, "SELECT erasure_requested_at FROM cases WHERE code = :code", code=code)
+    assert case["erasure_requested_at"] is not None

@@ -356,7 +356,7 @@ def test_citizen_files_a_case_and_the_officer_finishes_it_in_the_browser(
             code = file_case(citizen, procedure)
             zalo_code = file_case(zalo, procedure)
             assert zalo_code != code
-            expect(zalo.messages.locator("div.message.user.kind-tap").first).to_contain_text("Nộp hồ sơ")
+            expect(zalo.messages.locator("div.message.user.kind-tap").first).to_contain_text("Bắt đầu nộp hồ sơ")
 
             officer_finishes(officer, code)
             officer_finishes(officer, zalo_code)

@@ -379,7 +379,10 @@ def test_a_file_that_cannot_be_taken_is_refused_and_the_document_asked_again(sen
     assert refused.text == question.text, "the same document is asked for again"
     assert KHAI_SINH.document("giay_chung_sinh").name.vi in text(refused)
     assert chat.state is not None and chat.state.step == "doc:giay_chung_sinh"
-    assert chat.state.all_files() == [] and chat.result.effect is None
+    assert chat.state.all_files() == []
+    stored = () if sent.sha256 is None else (sent.sha256,)
+    handed_back = chat.result.effect.files if isinstance(chat.result.effect, Discard) else ()
+    assert tuple(f.sha256 for f in handed_back) == stored, "a refused file already stored is deleted at once"
 
 
 def test_a_name_without_an_extension_of_a_known_type_is_no_reason_to_refuse() -> None:
@@ -443,8 +446,30 @@ def test_pages_beyond_the_maximum_are_refused_and_the_others_kept() -> None:
     assert reply.notes == (Rich.plain(warning("This document takes at most {pages} pages; I did not add the extra "
                                               "ones.", pages=4)),)
     assert "4 trang" in text(reply)
+    assert isinstance(chat.result.effect, Discard)
+    assert [f.sha256 for f in chat.result.effect.files] == [sent[4].sha256], "the extra page is deleted at once"
     again = chat.files(photo())
     assert "⚠️" in text(again) and len(chat.state.documents[wanted.id]) == 4
+
+
+def test_the_page_limit_is_told_for_pages_that_were_not_downloaded() -> None:
+    """The handler does not download pages beyond the limit: the engine still names the limit,
+    not a failed download."""
+    chat = Chat()
+    at_birth_notice(chat)
+    chat.files(*(photo() for _ in range(4)))
+    reply = chat.files(IncomingFile("photo", "not-fetched", "not-fetched-u", 1000))
+    assert reply.notes == (Rich.plain(warning("This document takes at most {pages} pages; I did not add the extra "
+                                              "ones.", pages=4)),)
+    assert chat.result.effect is None
+
+
+def test_a_file_sent_where_no_document_is_asked_is_deleted() -> None:
+    chat = Chat()
+    walk_to(chat, KHAI_SINH, CONSENT)
+    stray = photo()
+    chat.files(stray)
+    assert isinstance(chat.result.effect, Discard) and [f.sha256 for f in chat.result.effect.files] == [stray.sha256]
 
 
 def test_an_album_with_one_bad_file_keeps_the_good_pages_and_warns_once() -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.announcements.presses import AnnouncementPress, Decision, Unsubscribe
+from bot.announcements.presses import AnnouncementPress, Decision, Subscribe, Unsubscribe
 from bot.cases.presses import CaseLink, LookupMenu, MyCasesMenu, OfficerAction, OfficerPress, SendSupplement, ShowCase
 from bot.conversation.language import ChooseLanguage, LanguageMenu
 from bot.feedback.presses import AnswerPress, FeedbackMenu, RatePress
+from bot.privacy.presses import DataAction, DataPress
 from bot.staff.members import InviteLink
 from dialogs.output import Press
 from dialogs.steps import Navigate, Place, StepPress
@@ -19,6 +20,7 @@ EVERY_PRESS = [
     StepPress(1234567890, "12", "o-nam"), Navigate(Place.APPLY), SendSupplement(3), LanguageMenu(),
     ChooseLanguage("en"), LookupMenu(), MyCasesMenu(), ShowCase(7), OfficerPress(2147483647, 99, OfficerAction.DELIVER),
     RatePress(5, 3), AnswerPress(9), FeedbackMenu(), AnnouncementPress(4, Decision.SEND), Unsubscribe(),
+    Subscribe(), *(DataPress(action) for action in DataAction),
 ]
 
 
@@ -46,7 +48,7 @@ def test_payloads_decode_to_what_was_encoded_within_telegram_s_64_bytes(press: P
 @pytest.mark.parametrize("payload", [
     "", "garbage", "step", "step:1:2", "step:x:1:yes", "nav:nowhere", "officer:1:1:fly", "officer:0:1:accept",
     "officer:2147483648:1:accept", "rate:1", "rate:1:3:1", "case:-1", "lookup:1", "c_", "inv_", "announce:1:maybe",
-    "step:1:2:yes no", "m.nothing", "o.x.y.z",
+    "step:1:2:yes no", "m.nothing", "o.x.y.z", "data", "data:forget-everyone", "sub:1",
 ])
 def test_payloads_the_bot_did_not_make_decode_to_nothing(payload: str) -> None:
     assert decode(payload) is None
@@ -73,4 +75,4 @@ def test_a_damaged_payload_still_names_its_route_so_its_refusal_applies() -> Non
 
 def test_staff_and_citizen_commands_are_all_in_the_table() -> None:
     assert {"start", "cancel", "language", "tracuu", "gopy", "hoso", "thongke", "thongbao", "huythongbao",
-            "nhanthongbao"} <= set(COMMANDS)
+            "nhanthongbao", "dulieu"} <= set(COMMANDS)
