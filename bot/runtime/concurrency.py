@@ -5,13 +5,15 @@ chat's second message before its first; the default runs one update at a time, s
 slow step (a download, a flood pause) holds every other citizen. This processor puts each
 update in its chat's lane (see `handlers.lanes.ChatLanes`) and returns at once, so the
 application's own limit never waits on a busy chat; `RUNNING` bounds how many updates do work
-(database, downloads) at the same time.
+(database, downloads) at the same time. `finished` hears of each update once it is handled,
+with the time it took from its arrival (a webhook request waits for it; the metrics count it).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -23,18 +25,26 @@ RUNNING = 32
 ACCEPTED = 1024
 
 
+Finished = Callable[[object, float], None]
+
+
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, running: int = RUNNING) -> None:
+    def __init__(self, running: int = RUNNING, finished: Finished = lambda update, seconds: None) -> None:
         super().__init__(ACCEPTED)
         self.lanes = ChatLanes()
+        self.finished = finished
         self._running = asyncio.Semaphore(running)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self.lanes.run(_chat_of(update), lambda: self._bounded(coroutine))
+        arrived = time.monotonic()
+        self.lanes.run(_chat_of(update), lambda: self._bounded(update, coroutine, arrived))
 
-    async def _bounded(self, coroutine: Awaitable[Any]) -> None:
-        async with self._running:
-            await coroutine
+    async def _bounded(self, update: object, coroutine: Awaitable[Any], arrived: float) -> None:
+        try:
+            async with self._running:
+                await coroutine
+        finally:
+            self.finished(update, time.monotonic() - arrived)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
