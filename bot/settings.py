@@ -20,6 +20,7 @@ TELEGRAM_CLOUD_API = "https://api.telegram.org"
 ZALO_OPENAPI = "https://openapi.zalo.me"
 ZALO_OAUTH = "https://oauth.zaloapp.com"
 DEFAULT_LISTEN = "127.0.0.1:8443"
+TELEGRAM_LIMIT = 30
 
 
 class SettingsError(Exception):
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
     digest_time: time = time(7, 30)
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)
-    send_rate: int = Field(default=25, ge=1, le=30)
+    send_rate: int = Field(default=25, ge=1, le=1000)
     listen: str | None = None
     webhook_url: str | None = None
     zalo_app_id: str | None = None
@@ -94,6 +95,15 @@ class Settings(BaseSettings):
         if not separator or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"'{value}' is not host:port (example: 127.0.0.1:8443)")
         return value
+
+    @model_validator(mode="after")
+    def _telegram_limit(self) -> Settings:
+        """Telegram answers more than about 30 messages a second with 429; a higher rate only
+        makes sense against the emulator (benchmarks measuring the bot rather than Telegram)."""
+        if self.send_rate > TELEGRAM_LIMIT and self.telegram_api_url == TELEGRAM_CLOUD_API:
+            raise ValueError(f"MOTCUA_SEND_RATE: Telegram allows about {TELEGRAM_LIMIT} messages a second, "
+                             f"got {self.send_rate}")
+        return self
 
     @model_validator(mode="after")
     def _zalo_complete(self) -> Settings:

@@ -1002,7 +1002,8 @@ class FakeBotAPI:
         markup = p.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             raw["reply_markup"] = copy.deepcopy(markup)
-        message = BotMessage(raw["message_id"], chat_id, method, None, p.get("parse_mode"), [], raw=raw)
+        message = BotMessage(raw["message_id"], chat_id, method, None, p.get("parse_mode"), [], raw=raw,
+                             sent_at=time.monotonic())
         if isinstance(markup, dict) and "keyboard" in markup:
             message.reply_keyboard = markup["keyboard"]
         self._refresh(message)
