@@ -111,8 +111,11 @@ class Bots:
 
 
 class Flood:
-    def __init__(self, fake: FakeBotAPI, citizens: int) -> None:
+    def __init__(self, fake: FakeBotAPI, citizens: int, *, officers_wait: bool = True) -> None:
+        """`officers_wait=False`: the flood is over when every citizen has filed, whether or not the
+        officers have taken every case yet (they go on taking the cards that arrive)."""
         self.fake = fake
+        self.officers_wait = officers_wait
         self.procedure = load_catalog()[PROCEDURE]
         self.citizens = [CitizenRun(FIRST_CITIZEN + n) for n in range(citizens)]
         self.taken: set[str] = set()
@@ -145,7 +148,7 @@ class Flood:
             lost_dialogs=sum(c.restarted for c in self.citizens), killed_at=killed_at)
 
     def _finished(self) -> bool:
-        return all(c.done for c in self.citizens) and len(self.taken) == len(self.citizens)
+        return all(c.done for c in self.citizens) and (len(self.taken) == len(self.citizens) or not self.officers_wait)
 
     def _stuck(self) -> str:
         stuck = [c for c in self.citizens if not c.done][:3]

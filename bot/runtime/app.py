@@ -171,6 +171,8 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
     assembly = Assembly(settings, desk, application, telegram, pacing, background, Leadership(db, background),
                         metrics, webhook, zalo)
     background.connect(assembly.deliver, assembly.busy_chats, telegram)
+    if zalo is not None:
+        background.orphans = zalo.webhook.resume
     return assembly
 
 

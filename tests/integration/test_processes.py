@@ -1,0 +1,146 @@
+"""What lets several processes share one database, on a real database: outbox claims under row
+locks, the send budget, the guards against a process that cannot run beside another, the
+leader's election, and the health and metrics figures read from the database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.runtime.instances import AnotherProcess, sole_receiver
+from bot.runtime.leader import Leadership
+from bot.runtime.metrics import Metrics
+from bot.runtime.outbox_sender import OutboxWorker
+from dialogs.output import Reply, Rich
+from storage.db import make_engine, transaction, upgrade
+from storage.models import OutboxMessage
+from storage.outbox import enqueue
+from storage.send_budget import take_send_slot
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database_url: str):  # type: ignore[no-untyped-def]
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgresql(database_backend: str) -> None:
+    if database_backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite serves one process")
+
+
+def _queue(db, *chats: int) -> None:  # type: ignore[no-untyped-def]
+    with transaction(db) as session:
+        for chat in chats:
+            enqueue(session, chat, Reply(Rich.plain(f"to {chat}")), now=NOW - timedelta(minutes=1))
+
+
+def _worker(db) -> OutboxWorker:  # type: ignore[no-untyped-def]
+    async def deliver(chat_id: int, reply: Reply) -> None:
+        return None
+
+    return OutboxWorker(db, deliver, lambda: NOW, set)
+
+
+def test_a_claimed_row_is_skipped_by_others_and_pending_again_if_its_claimant_lets_go(postgresql: None, db) -> None:  # type: ignore[no-untyped-def]
+    _queue(db, 1, 2)
+    first, second = _worker(db), _worker(db)
+    one = first._claim_locked(set())
+    two = second._claim_locked(set())  # does not wait for the first
+    assert one is not None and two is not None and {one.message.chat_id, two.message.chat_id} == {1, 2}
+    assert second._claim_locked(set()) is None, "nothing else is free"
+    first._finish(one, "sent", None)
+    two.abandon()  # as when the process dies: its transaction ends, the row is pending again
+    with Session(db) as session:
+        statuses = {row.chat_id: row.status for row in session.exec(select(OutboxMessage)).all()}
+    assert statuses == {1: "sent", 2: "pending"}
+
+
+def test_the_send_budget_is_one_window_for_every_process(postgresql: None, db) -> None:  # type: ignore[no-untyped-def]
+    assert [take_send_slot(db, "telegram", 2, 60) for _ in range(2)] == [0.0, 0.0]
+    assert take_send_slot(db, "telegram", 2, 60) > 0, "a third send within the window waits"
+    assert take_send_slot(db, "zalo", 2, 60) == 0.0, "each messenger has its own"
+
+
+def test_sqlite_takes_one_process(database_backend: str, tmp_path: Path) -> None:
+    if database_backend != "sqlite":
+        pytest.skip("SQLite only")
+    url = f"sqlite:///{tmp_path / 'motcua.db'}"
+    engine = make_engine(url)
+    with sole_receiver(engine, url, webhook=True):
+        with pytest.raises(AnotherProcess, match="SQLite serves one process"), sole_receiver(engine, url, webhook=True):
+            pass
+    with sole_receiver(engine, url, webhook=False):
+        pass
+
+
+def test_postgresql_takes_many_webhook_processes_or_one_poller(postgresql: None, db, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    with sole_receiver(db, database_url, webhook=True), sole_receiver(db, database_url, webhook=True):
+        with pytest.raises(AnotherProcess, match="long polling allows one process only"):
+            with sole_receiver(db, database_url, webhook=False):
+                pass
+    with sole_receiver(db, database_url, webhook=False):
+        with pytest.raises(AnotherProcess, match="polls Telegram"):
+            with sole_receiver(db, database_url, webhook=True):
+                pass
+
+
+class Duties:
+    def __init__(self) -> None:
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+
+    async def stop(self) -> None:
+        self.running = False
+
+
+def test_one_leader_at_a_time_and_another_takes_over(postgresql: None, db) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> None:
+        first_duties, second_duties = Duties(), Duties()
+        first = Leadership(db, first_duties, retry_seconds=0.05)  # type: ignore[arg-type]
+        second = Leadership(db, second_duties, retry_seconds=0.05)  # type: ignore[arg-type]
+        first.start()
+        await _until(lambda: first.leading)
+        second.start()
+        await asyncio.sleep(0.3)
+        assert not second.leading and not second_duties.running
+        await first.stop()
+        assert not first_duties.running
+        await _until(lambda: second.leading and second_duties.running)
+        await second.stop()
+
+    asyncio.run(scenario())
+
+
+async def _until(condition, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.02)
+
+
+def test_health_and_metrics_read_the_outbox_backlog(db) -> None:  # type: ignore[no-untyped-def]
+    _queue(db, 5, 6)
+    metrics = Metrics(db, lambda: NOW)
+    metrics.answered("telegram", "sendMessage", 200)
+    metrics.answered("telegram", "sendMessage", 429)
+    metrics.answered("telegram", "getFile", 502)
+    health = metrics.health()
+    assert health.as_json(NOW) == {"database": True, "outbox_pending": 2, "outbox_oldest_pending_seconds": 60.0,
+                                   "last_update_seconds": None}
+    text = metrics.render().decode()
+    for line in ("motcua_outbox_pending 2.0", "motcua_outbox_oldest_pending_seconds 60.0", "motcua_database_up 1.0",
+                 'motcua_messages_sent_total{channel="telegram"} 1.0', 'motcua_flood_answers_total{channel="telegram"} 1.0',
+                 'motcua_server_errors_total{channel="telegram"} 1.0', "motcua_broadcasts_running 0.0"):
+        assert line in text, text
