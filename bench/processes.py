@@ -70,9 +70,11 @@ def main() -> None:
     try:
         results = []
         for processes in (1, 3):
+            load = os.getloadavg()[0]
             report = flood(url, processes, arguments.citizens, arguments.send_rate)
             results.append({"processes": processes, "updates": report.updates, "seconds": report.seconds,
-                            "updates_per_second": round(report.updates / report.seconds, 1)})
+                            "updates_per_second": round(report.updates / report.seconds, 1),
+                            "load_average_before": round(load, 1)})
             time.sleep(1)
         print(json.dumps({
             "citizens": arguments.citizens, "send_rate": arguments.send_rate, "results": results,

@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from sandbox.botapi.server import send_answer
+
 ANSWER_TIMEOUT = 60.0
 FORWARDED_HEADERS = ("Content-Type", "X-Telegram-Bot-Api-Secret-Token")
 
@@ -70,15 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers.get(name) is not None}
-        status, payload, content_type = self.proxy.forward(self.command, self.path, headers, body)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        send_answer(self, *self.proxy.forward(self.command, self.path, headers, body))
 
     do_GET = do_POST
 

@@ -129,19 +129,25 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         status, payload, content_type = self.api.handle_http(self.path, self.headers.get("Content-Type", ""), body)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (e.g. a killed bot whose long poll we just answered)
+        send_answer(self, status, payload, content_type)
 
     do_POST = do_GET
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
         """Keep pytest output clean; every request is in FakeBotAPI.requests anyway."""
+
+
+def send_answer(handler: BaseHTTPRequestHandler, status: int, payload: bytes, content_type: str) -> None:
+    """Write a whole HTTP answer; a client that gave up (e.g. a killed bot whose long poll was just
+    answered) is no error."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
 
 
 class _Server(ThreadingHTTPServer):

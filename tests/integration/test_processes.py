@@ -5,10 +5,12 @@ leader's election, and the health and metrics figures read from the database."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.runtime.instances import AnotherProcess, sole_receiver
@@ -25,7 +27,7 @@ NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str):  # type: ignore[no-untyped-def]
+def db(database_url: str) -> Iterator[Engine]:
     upgrade(database_url)
     engine = make_engine(database_url)
     yield engine
@@ -38,20 +40,20 @@ def postgresql(database_backend: str) -> None:
         pytest.skip("PostgreSQL only: SQLite serves one process")
 
 
-def _queue(db, *chats: int) -> None:  # type: ignore[no-untyped-def]
+def _queue(db: Engine, *chats: int) -> None:
     with transaction(db) as session:
         for chat in chats:
             enqueue(session, chat, Reply(Rich.plain(f"to {chat}")), now=NOW - timedelta(minutes=1))
 
 
-def _worker(db) -> OutboxWorker:  # type: ignore[no-untyped-def]
+def _worker(db: Engine) -> OutboxWorker:
     async def deliver(chat_id: int, reply: Reply) -> None:
         return None
 
     return OutboxWorker(db, deliver, lambda: NOW, set)
 
 
-def test_a_claimed_row_is_skipped_by_others_and_pending_again_if_its_claimant_lets_go(postgresql: None, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_claimed_row_is_skipped_by_others_and_pending_again_if_its_claimant_lets_go(postgresql: None, db: Engine) -> None:
     _queue(db, 1, 2)
     first, second = _worker(db), _worker(db)
     one = first._claim_locked(set())
@@ -65,7 +67,7 @@ def test_a_claimed_row_is_skipped_by_others_and_pending_again_if_its_claimant_le
     assert statuses == {1: "sent", 2: "pending"}
 
 
-def test_the_send_budget_is_one_window_for_every_process(postgresql: None, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_send_budget_is_one_window_for_every_process(postgresql: None, db: Engine) -> None:
     assert [take_send_slot(db, "telegram", 2, 60) for _ in range(2)] == [0.0, 0.0]
     assert take_send_slot(db, "telegram", 2, 60) > 0, "a third send within the window waits"
     assert take_send_slot(db, "zalo", 2, 60) == 0.0, "each messenger has its own"
@@ -83,7 +85,7 @@ def test_sqlite_takes_one_process(database_backend: str, tmp_path: Path) -> None
         pass
 
 
-def test_postgresql_takes_many_webhook_processes_or_one_poller(postgresql: None, db, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_postgresql_takes_many_webhook_processes_or_one_poller(postgresql: None, db: Engine, database_url: str) -> None:
     with sole_receiver(db, database_url, webhook=True), sole_receiver(db, database_url, webhook=True):
         with pytest.raises(AnotherProcess, match="long polling allows one process only"):
             with sole_receiver(db, database_url, webhook=False):
@@ -105,7 +107,7 @@ class Duties:
         self.running = False
 
 
-def test_one_leader_at_a_time_and_another_takes_over(postgresql: None, db) -> None:  # type: ignore[no-untyped-def]
+def test_one_leader_at_a_time_and_another_takes_over(postgresql: None, db: Engine) -> None:
     async def scenario() -> None:
         first_duties, second_duties = Duties(), Duties()
         first = Leadership(db, first_duties, retry_seconds=0.05)  # type: ignore[arg-type]
@@ -123,14 +125,14 @@ def test_one_leader_at_a_time_and_another_takes_over(postgresql: None, db) -> No
     asyncio.run(scenario())
 
 
-async def _until(condition, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition: Callable[[], bool], timeout: float = 20) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "never happened"
         await asyncio.sleep(0.02)
 
 
-def test_health_and_metrics_read_the_outbox_backlog(db) -> None:  # type: ignore[no-untyped-def]
+def test_health_and_metrics_read_the_outbox_backlog(db: Engine) -> None:
     _queue(db, 5, 6)
     metrics = Metrics(db, lambda: NOW)
     metrics.answered("telegram", "sendMessage", 200)
