@@ -5,6 +5,7 @@ leader's election, and the health and metrics figures read from the database."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,13 +14,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.runtime.app import build_desk
 from bot.runtime.instances import AnotherProcess, sole_receiver
 from bot.runtime.leader import Leadership
 from bot.runtime.metrics import Metrics
 from bot.runtime.outbox_sender import OutboxWorker
+from bot.settings import Settings
+from dialogs.model import Input
 from dialogs.output import Reply, Rich
 from storage.db import make_engine, transaction, upgrade
-from storage.models import OutboxMessage
+from storage.models import ChatSession, OutboxMessage
 from storage.outbox import enqueue
 from storage.send_budget import take_send_slot
 
@@ -146,3 +150,31 @@ def test_health_and_metrics_read_the_outbox_backlog(db: Engine) -> None:
                  'motcua_messages_sent_total{channel="telegram"} 1.0', 'motcua_flood_answers_total{channel="telegram"} 1.0',
                  'motcua_server_errors_total{channel="telegram"} 1.0', "motcua_broadcasts_running 0.0"):
         assert line in text, text
+
+
+def test_two_processes_writing_one_chat_s_dialog_lose_neither_write(postgresql: None, db: Engine, database_url: str,
+                                                                     tmp_path: Path) -> None:
+    """Two desks with engines of their own, as two processes would have, handle updates of one chat
+    at the same moment: the version check makes the later writer start again from the newer state,
+    so every update counts (without it, both would write the same next version)."""
+    settings = Settings(_env_file=None, database_url=database_url, data_dir=tmp_path)  # type: ignore[call-arg]
+    first, second = build_desk(settings).dialogs, build_desk(settings).dialogs
+    chat = 8001
+    first.handle(1, chat, Input(1, text="chứng thực bản sao"))
+    rounds = 6
+    for n in range(rounds):
+        together = threading.Barrier(2)
+
+        def handle(dialogs, update_id: int) -> None:  # type: ignore[no-untyped-def]
+            together.wait()
+            dialogs.handle(update_id, chat, Input(update_id, text="xin chào"))
+
+        threads = [threading.Thread(target=handle, args=(dialogs, 10 + 2 * n + k)) for k, dialogs in
+                   enumerate((first, second))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    with Session(db) as session:
+        row = session.get(ChatSession, chat)
+    assert row is not None and row.version == 1 + 2 * rounds
