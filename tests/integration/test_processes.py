@@ -23,6 +23,7 @@ from bot.settings import Settings
 from dialogs.model import Input
 from dialogs.output import Reply, Rich
 from storage.db import make_engine, transaction, upgrade
+from storage.inbound import record_event, unhandled_events
 from storage.models import ChatSession, OutboxMessage
 from storage.outbox import enqueue
 from storage.send_budget import take_send_slot
@@ -178,3 +179,9 @@ def test_two_processes_writing_one_chat_s_dialog_lose_neither_write(postgresql: 
     with Session(db) as session:
         row = session.get(ChatSession, chat)
     assert row is not None and row.version == 1 + 2 * rounds
+
+
+def test_the_leader_takes_over_only_events_old_enough_to_have_lost_their_process(db: Engine) -> None:
+    old = record_event(db, "zalo", "old", {"n": 1}, NOW - timedelta(minutes=5))
+    record_event(db, "zalo", "new", {"n": 2}, NOW)  # another process may be handling it right now
+    assert unhandled_events(db, "zalo", received_before=NOW - timedelta(minutes=2)) == [(old, {"n": 1})]
