@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from bot.runtime.outbox_sender import OutboxWorker
 from bot.settings import Settings
 from dialogs.model import Input
 from dialogs.output import Reply, Rich
-from storage.db import make_engine, transaction, upgrade
+from storage.db import make_engine, transaction
 from storage.inbound import record_event, unhandled_events
 from storage.models import ChatSession, OutboxMessage
 from storage.outbox import enqueue
@@ -32,11 +32,8 @@ NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+def db(migrated_db: Engine) -> Engine:
+    return migrated_db
 
 
 @pytest.fixture
