@@ -30,8 +30,8 @@ class EmbeddedServer(uvicorn.Server):
 
 
 def http_app(assembly: Assembly) -> Starlette:
-    routes = [Route("/healthz", _health(assembly), methods=["GET"]),
-              Route("/metrics", _metrics(assembly), methods=["GET"])]
+    routes = [Route("/healthz", health_endpoint(assembly), methods=["GET"]),
+              Route("/metrics", metrics_endpoint(assembly), methods=["GET"])]
     if assembly.webhook is not None:
         routes.append(Route(TELEGRAM_WEBHOOK_PATH, assembly.webhook.handle, methods=["POST"]))
     if assembly.zalo is not None:
@@ -39,7 +39,7 @@ def http_app(assembly: Assembly) -> Starlette:
     return Starlette(routes=routes)
 
 
-def _health(assembly: Assembly) -> Endpoint:
+def health_endpoint(assembly: Assembly) -> Endpoint:
     async def health(request: Request) -> Response:
         """Whether the database answers (503 when not), the outbox's backlog and the age of its
         oldest message, how long ago this process last handled an update, and whether it leads."""
@@ -50,7 +50,7 @@ def _health(assembly: Assembly) -> Endpoint:
     return health
 
 
-def _metrics(assembly: Assembly) -> Endpoint:
+def metrics_endpoint(assembly: Assembly) -> Endpoint:
     async def metrics(request: Request) -> Response:
         return Response(await asyncio.to_thread(assembly.metrics.render), media_type=CONTENT_TYPE_LATEST)
 

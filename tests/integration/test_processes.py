@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.routing import Route
 from sqlmodel import Session, select
 
 from bot.runtime.app import build_desk
@@ -19,6 +23,7 @@ from bot.runtime.instances import AnotherProcess, sole_receiver
 from bot.runtime.leader import Leadership
 from bot.runtime.metrics import Metrics
 from bot.runtime.outbox_sender import OutboxWorker
+from bot.runtime.server import health_endpoint
 from bot.settings import Settings
 from dialogs.model import Input
 from dialogs.output import Reply, Rich
@@ -182,3 +187,18 @@ def test_the_leader_takes_over_only_events_old_enough_to_have_lost_their_process
     old = record_event(db, "zalo", "old", {"n": 1}, NOW - timedelta(minutes=5))
     record_event(db, "zalo", "new", {"n": 2}, NOW)  # another process may be handling it right now
     assert unhandled_events(db, "zalo", received_before=NOW - timedelta(minutes=2)) == [(old, {"n": 1})]
+
+
+def test_health_is_503_when_the_database_does_not_answer() -> None:
+    unreachable = make_engine("postgresql+psycopg://motcua@127.0.0.1:1/motcua?connect_timeout=2")
+    metrics = Metrics(unreachable, lambda: NOW)
+    assembly = SimpleNamespace(metrics=metrics, leadership=SimpleNamespace(leading=False))
+    app = Starlette(routes=[Route("/healthz", health_endpoint(assembly))])  # type: ignore[arg-type]
+
+    async def get() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
+            return await client.get("/healthz")
+
+    response = asyncio.run(get())
+    assert response.status_code == 503 and response.json()["database"] is False
+    assert "motcua_database_up 0.0" in metrics.render().decode()
