@@ -19,6 +19,8 @@ from dialogs.catalog import PROCEDURES_DIR
 TELEGRAM_CLOUD_API = "https://api.telegram.org"
 ZALO_OPENAPI = "https://openapi.zalo.me"
 ZALO_OAUTH = "https://oauth.zaloapp.com"
+DEFAULT_LISTEN = "127.0.0.1:8443"
+TELEGRAM_LIMIT = 30
 
 
 class SettingsError(Exception):
@@ -51,10 +53,11 @@ class Settings(BaseSettings):
     digest_time: time = time(7, 30)
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)
-    send_rate: int = Field(default=25, ge=1, le=30)
+    send_rate: int = Field(default=25, ge=1, le=1000)
     chat_budget_updates: int = Field(default=20, ge=1, le=100_000)
     chat_budget_seconds: float = Field(default=10, gt=0, le=3600)
-    listen: str = "127.0.0.1:8443"
+    listen: str | None = None
+    webhook_url: str | None = None
     zalo_app_id: str | None = None
     zalo_secret_key: SecretStr | None = None
     zalo_oa_secret: SecretStr | None = None
@@ -77,13 +80,35 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        """Telegram posts only to HTTPS (ports 443, 80, 88, 8443); plain HTTP is for a local Bot API
+        server or the emulator, which Telegram itself refuses anyway."""
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")) or " " in value.strip():
+            raise ValueError(f"'{value}' is not a URL (example: https://motcua.example.gov.vn/telegram/webhook)")
+        return value.strip()
+
     @field_validator("listen")
     @classmethod
-    def _listen(cls, value: str) -> str:
+    def _listen(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         host, separator, port = value.rpartition(":")
         if not separator or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"'{value}' is not host:port (example: 127.0.0.1:8443)")
         return value
+
+    @model_validator(mode="after")
+    def _telegram_limit(self) -> Settings:
+        """Telegram answers more than about 30 messages a second with 429; a higher rate only
+        makes sense against the emulator (benchmarks measuring the bot rather than Telegram)."""
+        if self.send_rate > TELEGRAM_LIMIT and self.telegram_api_url == TELEGRAM_CLOUD_API:
+            raise ValueError(f"MOTCUA_SEND_RATE: Telegram allows about {TELEGRAM_LIMIT} messages a second, "
+                             f"got {self.send_rate}")
+        return self
 
     @model_validator(mode="after")
     def _zalo_complete(self) -> Settings:
@@ -146,8 +171,14 @@ class Settings(BaseSettings):
 
     @property
     def listen_address(self) -> tuple[str, int]:
-        host, _, port = self.listen.rpartition(":")
+        host, _, port = (self.listen or DEFAULT_LISTEN).rpartition(":")
         return host, int(port)
+
+    @property
+    def serves_http(self) -> bool:
+        """The HTTP server runs for a webhook (Zalo's or Telegram's) or when an address is set for
+        /healthz and /metrics; a bot that only polls Telegram opens no port unless asked."""
+        return self.zalo_enabled or self.webhook_url is not None or self.listen is not None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -178,9 +209,10 @@ class Settings(BaseSettings):
         return self.telegram_token.get_secret_value().strip()
 
 
-def load_settings() -> Settings:
+def load_settings(**overrides: object) -> Settings:
+    """`overrides` are command-line options, which win over the environment and `.env`."""
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "MOTCUA_" + str(first["loc"][0]).upper() if first["loc"] else "settings"

@@ -32,12 +32,15 @@ class BotProcess:
     Tests also get a per-chat budget no script reaches (`SCRIPTED_BUDGET`) unless they set one."""
 
     def __init__(self, fake: FakeBotAPI, database_url: str, data_dir: Path, *, cwd: Path | None = None,
-                 die_with_parent: bool = False, own_settings: bool = False, **settings: str) -> None:
+                 die_with_parent: bool = False, own_settings: bool = False, webhook: str | None = None,
+                 log_name: str = "bot.log", **settings: str) -> None:
+        """`webhook`: run with `--webhook URL` (give `listen` too) instead of polling."""
         self.fake = fake
+        self.webhook = webhook
         self.data_dir = data_dir
         self.cwd = cwd or data_dir
         self.die_with_parent = die_with_parent
-        self.log_path = data_dir / "bot.log"
+        self.log_path = data_dir / log_name
         self.env = {
             **{k: v for k, v in os.environ.items() if own_settings or not k.startswith("MOTCUA_")},
             "MOTCUA_TELEGRAM_TOKEN": fake.token,
@@ -51,15 +54,17 @@ class BotProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Returns once the bot polls the emulator."""
+        """Returns once the bot polls the emulator, or, with a webhook, once it has set it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         polls_before = self.fake.polls_received
+        webhooks_before = self._webhooks_set()
+        command = [sys.executable, "-m", "bot", "run", *(["--webhook", self.webhook] if self.webhook else [])]
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=self.cwd, env=self.env,
+            self.process = subprocess.Popen(command, cwd=self.cwd, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             preexec_fn=_die_with_parent if self.die_with_parent else None)
         deadline = time.monotonic() + timeout
-        while self.fake.polls_received <= polls_before:
+        while (self._webhooks_set() <= webhooks_before if self.webhook else self.fake.polls_received <= polls_before):
             if self.process.poll() is not None:
                 raise BotDidNotStart(f"the bot exited with code {self.process.returncode} before it started; "
                                      f"its log ({self.log_path}):\n{self.log()[-4000:]}")
@@ -67,6 +72,9 @@ class BotProcess:
                 raise BotDidNotStart(f"the bot did not start within {timeout:.0f}s; its log ({self.log_path}):\n"
                                      f"{self.log()[-4000:]}")
             time.sleep(0.05)
+
+    def _webhooks_set(self) -> int:
+        return sum(1 for request in list(self.fake.requests) if request.method == "setWebhook" and request.status == 200)
 
     @property
     def running(self) -> bool:

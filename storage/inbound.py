@@ -31,11 +31,14 @@ def record_event(db: Engine, channel: str, event_key: str, payload: dict[str, An
             return OTHER_CHANNEL_UPDATE_IDS + (known.id or 0)
 
 
-def unhandled_events(db: Engine, channel: str) -> list[tuple[int, dict[str, Any]]]:
-    """Recorded events of `channel` whose update was never claimed (the process stopped first)."""
+def unhandled_events(db: Engine, channel: str, received_before: datetime | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """Recorded events of `channel` whose update was never claimed (the process stopped first);
+    `received_before` leaves out the events that another process may be handling right now."""
     with Session(db) as session:
         handled = sa_select(ProcessedUpdate.update_id).where(
             col(ProcessedUpdate.update_id) - OTHER_CHANNEL_UPDATE_IDS == col(InboundEvent.id)).exists()
-        rows = session.exec(select(InboundEvent).where(InboundEvent.channel == channel, ~handled)
-                            .order_by(col(InboundEvent.id))).all()
+        query = select(InboundEvent).where(InboundEvent.channel == channel, ~handled)
+        if received_before is not None:
+            query = query.where(InboundEvent.received_at < received_before)
+        rows = session.exec(query.order_by(col(InboundEvent.id))).all()
         return [(OTHER_CHANNEL_UPDATE_IDS + (row.id or 0), row.payload) for row in rows]

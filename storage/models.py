@@ -348,3 +348,15 @@ class ChannelToken(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     failure: str | None = None
+
+
+class SendSlot(SQLModel, table=True):
+    """One message sent within the last moments by any process of the bot, counted against the
+    messenger's overall limit (`storage.send_budget`; used on PostgreSQL, where several processes
+    may send)."""
+
+    __tablename__ = "send_slots"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

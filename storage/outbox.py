@@ -9,9 +9,11 @@ chat, with retries. Payloads are channel-neutral replies (`dialogs.output.Reply`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import distinct, func
+from sqlmodel import Session, col, select
 
 from dialogs.output import Reply
 from storage.models import OutboxMessage
@@ -33,3 +35,27 @@ def enqueue_broadcast(session: Session, chat_ids: Iterable[int], reply: Reply, *
                           broadcast_id=broadcast_id) for chat in chat_ids]
     session.add_all(rows)
     return len(rows)
+
+
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the outbox still has to send: messages, when the oldest was queued, broadcasts under way."""
+
+    pending: int
+    oldest_pending: datetime | None
+    broadcasts: int
+
+
+def backlog(session: Session, now: datetime) -> Backlog:
+    """Messages waiting to go, in retry pauses included (held ones wait on the person, not on us)."""
+    count, oldest = session.exec(select(func.count(), func.min(OutboxMessage.created_at))
+                                 .where(OutboxMessage.status == PENDING)).one()
+    broadcasts = session.exec(select(func.count(distinct(OutboxMessage.broadcast_id)))
+                              .where(col(OutboxMessage.status).in_((PENDING, "sending")),
+                                     col(OutboxMessage.broadcast_id).is_not(None))).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=now.tzinfo)
+    return Backlog(count, min(oldest, now) if oldest is not None else None, broadcasts)

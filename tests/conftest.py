@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from sandbox.botprocess import BotDidNotStart, BotProcess
+from storage.db import make_engine, upgrade
 from tests.support.people import Citizen
 from sandbox.botapi import FakeBotAPI
 from tests.support.pg import PostgresServer, PostgresUnavailable
@@ -73,6 +74,15 @@ def make_database_url(postgres_url: str | None, tmp_path_factory: pytest.TempPat
 @pytest.fixture
 def database_url(make_database_url: Callable[[], str]) -> str:
     return make_database_url()
+
+
+@pytest.fixture
+def migrated_db(database_url: str) -> Iterator[Engine]:
+    """An engine on a new database with the schema of the last migration."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 class RunningBot:

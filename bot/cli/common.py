@@ -43,9 +43,9 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def settings() -> Settings:
+def settings(**overrides: object) -> Settings:
     try:
-        return load_settings()
+        return load_settings(**overrides)
     except SettingsError as exc:
         raise fail(str(exc)) from None
 

@@ -12,7 +12,7 @@ from bot.cli.common import catalog, fail, settings
 from bot.privacy.owner_only import restrict_existing
 from bot.runtime.logs import configure_logging
 from bot.settings import SettingsError, load_settings
-from storage.db import upgrade
+from storage.db import make_engine, upgrade
 
 SANDBOX_PORT = 8080
 PortOption = Annotated[int, typer.Option("--port", help="port of the sandbox page on 127.0.0.1 (0: any free port)",
@@ -21,22 +21,33 @@ DataDirOption = Annotated[Path | None, typer.Option(
     "--data-dir", help="keep the sandbox's database and files in this directory (default: a throw-away one)")]
 
 
-def run() -> None:
-    """Start the bot (long polling), after applying pending database migrations."""
-    from bot.runtime.serve import serve  # noqa: PLC0415 - only this command runs the bot
+WebhookOption = Annotated[str | None, typer.Option(
+    "--webhook", metavar="URL", help="receive Telegram updates by webhook at this HTTPS URL (ending in "
+    "/telegram/webhook) instead of long polling; needed to run several processes (also MOTCUA_WEBHOOK_URL)")]
+ListenOption = Annotated[str | None, typer.Option(
+    "--listen", metavar="HOST:PORT", help="address of the bot's HTTP server: webhooks, /healthz, /metrics "
+    "(also MOTCUA_LISTEN; default 127.0.0.1:8443)")]
 
-    config = settings()
+
+def run(webhook: WebhookOption = None, listen: ListenOption = None) -> None:
+    """Start the bot (long polling, or a webhook with --webhook), after applying pending database migrations."""
+    from bot.runtime.instances import AnotherProcess, sole_receiver  # noqa: PLC0415 - only this command runs the bot
+    from bot.runtime.serve import serve  # noqa: PLC0415
+
+    config = settings(**{name: value for name, value in (("webhook_url", webhook), ("listen", listen)) if value})
     try:
         config.require_token()
     except SettingsError as exc:
         raise fail(str(exc)) from None
     catalog(config)
     configure_logging(config.log_format)
-    upgrade(config.resolved_database_url)
-    restrict_existing(config)
+    url = config.resolved_database_url
     try:
-        asyncio.run(serve(config))
-    except SettingsError as exc:
+        with sole_receiver(make_engine(url), url, webhook=config.webhook_url is not None):
+            upgrade(url)
+            restrict_existing(config)
+            asyncio.run(serve(config))
+    except (AnotherProcess, SettingsError) as exc:
         raise fail(str(exc)) from None
 
 
@@ -58,7 +69,7 @@ def start(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> No
     except SettingsError:
         pass
     else:
-        run()
+        run(None, None)
         return
     where = f"http://127.0.0.1:{port}" if port else "http://127.0.0.1 (a free port)"
     typer.echo(f"No MOTCUA_TELEGRAM_TOKEN: starting the local sandbox at {where} "

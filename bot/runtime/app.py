@@ -29,7 +29,10 @@ from bot.privacy.rights import CitizenRights
 from bot.reports.message import Reports
 from bot.runtime.background import Background
 from bot.runtime.concurrency import PerChatUpdates
-from bot.runtime.pacing import Pacing, SendBudget
+from bot.runtime.leader import Leadership
+from bot.runtime.metrics import MeteredRequest, Metrics
+from bot.runtime.pacing import Pacing, SendBudget, window_for
+from bot.runtime.webhook import Receipts, TelegramWebhook
 from bot.settings import Settings
 from bot.staff.members import Invitations
 from dialogs.catalog import load_catalog
@@ -59,6 +62,8 @@ COMMANDS = (
     ("dulieu", N_("Your personal data: see, download, delete")),
 )
 """The menu next to the text box: the citizens' commands (staff commands are in the README)."""
+CONNECTIONS = 256
+"""HTTP connections to the Bot API, as python-telegram-bot's builder sets by default."""
 
 
 log = logging.getLogger(__name__)
@@ -117,6 +122,9 @@ class Assembly:
     telegram: TelegramChannel
     pacing: Pacing
     background: Background
+    leadership: Leadership
+    metrics: Metrics
+    webhook: TelegramWebhook | None
     zalo: Zalo | None
     gate: FloodGate
 
@@ -137,14 +145,24 @@ class Assembly:
 
 def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Assembly:
     desk = build_desk(settings, clock)
-    pacing = Pacing(settings.send_rate)
+    db = desk.turns.db
+    metrics = Metrics(db, clock)
+    receipts = Receipts()
+
+    def finished(update: object, seconds: float) -> None:
+        metrics.telegram_update_handled(update, seconds)
+        receipts.handled(update)
+
+    pacing = Pacing(SendBudget(settings.send_rate, window_for(db, TELEGRAM, settings.send_rate)))
     gate = FloodGate(FloodBudget(settings.chat_budget_updates, settings.chat_budget_seconds), desk.turns)
-    processor = PerChatUpdates(gate)
+    processor = PerChatUpdates(gate, finished=finished)
+    token = settings.require_token()
     application = (
         ApplicationBuilder()
-        .token(settings.require_token())
+        .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
+        .request(MeteredRequest(metrics, connection_pool_size=CONNECTIONS))
         .rate_limiter(pacing)
         .concurrent_updates(processor)
         .build()
@@ -157,8 +175,12 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
     application.add_handler(TypeHandler(Update, updates.on_update))
     application.add_error_handler(updates.on_error)
     zalo = _zalo(settings, desk, background, gate, clock) if settings.zalo_enabled else None
-    assembly = Assembly(settings, desk, application, telegram, pacing, background, zalo, gate)
+    webhook = TelegramWebhook(application, token, receipts) if settings.webhook_url is not None else None
+    assembly = Assembly(settings, desk, application, telegram, pacing, background, Leadership(db, background),
+                        metrics, webhook, zalo, gate)
     background.connect(assembly.deliver, assembly.busy_chats, telegram)
+    if zalo is not None:
+        background.orphans = zalo.webhook.resume
     return assembly
 
 
@@ -167,7 +189,7 @@ def _zalo(settings: Settings, desk: Desk, background: Background, gate: FloodGat
     secret = settings.zalo_secret_key
     assert settings.zalo_app_id is not None and secret is not None
     api = ZaloApi(settings.zalo_api_url, TokenKeeper(desk.turns.db, settings, clock))
-    budget = SendBudget(settings.zalo_send_rate)
+    budget = SendBudget(settings.zalo_send_rate, window_for(desk.turns.db, ZALO, settings.zalo_send_rate))
     channel = ZaloChannel(api, desk.chats, desk.turns, desk.files, budget,
                           status_template=settings.zalo_status_template, clock=clock,
                           wake_outbox=background.wake_outbox)

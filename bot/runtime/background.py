@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from telegram.error import BadRequest, TelegramError
 
@@ -24,6 +24,8 @@ from locales import get_translator
 log = logging.getLogger(__name__)
 JOBS_INTERVAL_SECONDS = 60
 PROGRESS_INTERVAL_SECONDS = 3
+ORPHANS_AFTER = timedelta(minutes=2)
+"""An event recorded this long ago and still unhandled lost its process (handling takes seconds)."""
 
 
 class Background:
@@ -35,6 +37,8 @@ class Background:
         self.worker: OutboxWorker | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.purge = Purge(desk.turns.db, desk.files, settings)
+        self.orphans: Callable[[datetime], Awaitable[None]] | None = None
+        """Hands over webhook events a dead process recorded but never handled (Zalo's)."""
 
     def connect(self, deliver: Deliver, busy_chats: Callable[[], set[int | str]], telegram: TelegramChannel) -> None:
         """The outbox sends through `deliver` (the channel of each chat); progress is shown on Telegram."""
@@ -67,6 +71,8 @@ class Background:
         while True:
             try:
                 await asyncio.to_thread(run_jobs, self.desk.turns.db, catalog, self.settings, calendar, self.clock())
+                if self.orphans is not None:
+                    await self.orphans(self.clock() - ORPHANS_AFTER)
             except Exception:  # noqa: BLE001 - a failed round is retried at the next one
                 log.exception("scheduled jobs failed")
             try:

@@ -6,13 +6,16 @@ slow step (a download, a flood pause) holds every other citizen. This processor 
 update in its chat's lane (see `handlers.lanes.ChatLanes`) and returns at once, so the
 application's own limit never waits on a busy chat; `RUNNING` bounds how many updates do work
 (database, downloads) at the same time. An update over its chat's budget (`handlers.flood`)
-never enters the lane: it is dropped, and the chat is asked once to wait.
+never enters the lane: it is dropped, and the chat is asked once to wait. `finished` hears of
+each update once it is handled or dropped, with the time it took from its arrival (a webhook
+request waits for it; the metrics count it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,11 +29,16 @@ RUNNING = 32
 ACCEPTED = 1024
 
 
+Finished = Callable[[object, float], None]
+
+
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, gate: FloodGate, running: int = RUNNING) -> None:
+    def __init__(self, gate: FloodGate, running: int = RUNNING,
+                 finished: Finished = lambda update, seconds: None) -> None:
         super().__init__(ACCEPTED)
         self.lanes = ChatLanes()
         self.gate = gate
+        self.finished = finished
         self._running = asyncio.Semaphore(running)
         self._ask_to_wait: Callable[[int], Awaitable[None]] | None = None
 
@@ -39,24 +47,30 @@ class PerChatUpdates(BaseUpdateProcessor):
         self._ask_to_wait = ask_to_wait
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        arrived = time.monotonic()
         chat = _chat_of(update)
         admission = Admission.TAKE
         if isinstance(update, Update):
             album = update.message.media_group_id if update.message is not None else None
             admission = self.gate.admit(update.update_id, chat, album)
         if admission is Admission.TAKE:
-            self.lanes.run(chat, lambda: self._bounded(coroutine))
+            self.lanes.run(chat, lambda: self._bounded(update, coroutine, arrived))
             return
         if inspect.iscoroutine(coroutine):
             coroutine.close()
         private = _private_chat(update)
         if admission is Admission.WARN and private is not None and self._ask_to_wait is not None:
             ask = self._ask_to_wait
-            self.lanes.run(chat, lambda: ask(private))
+            self.lanes.run(chat, lambda: self._bounded(update, ask(private), arrived))
+            return
+        self.finished(update, time.monotonic() - arrived)
 
-    async def _bounded(self, coroutine: Awaitable[Any]) -> None:
-        async with self._running:
-            await coroutine
+    async def _bounded(self, update: object, coroutine: Awaitable[Any], arrived: float) -> None:
+        try:
+            async with self._running:
+                await coroutine
+        finally:
+            self.finished(update, time.monotonic() - arrived)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

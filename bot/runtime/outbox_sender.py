@@ -4,6 +4,14 @@ errors, server errors and flood limits, so an outage or a restart delays a notif
 never loses it. A message is marked sent right after the channel accepts it; when the bot
 stops, sends under way are allowed to finish first, so only a hard crash in that instant can
 repeat one.
+
+How a message is claimed depends on the database. On PostgreSQL, where several processes may
+run, the claim is the row lock of `SELECT … FOR UPDATE SKIP LOCKED`, held by a transaction that
+stays open while the message is sent and records the outcome: no other process can take the row,
+none waits for it, and if the sending process dies the server rolls the transaction back and the
+row is simply pending again. On SQLite, which serves one process, a claim marks the row "sending"
+(its transaction cannot stay open: it would lock the whole database); rows left so by a crash
+go back to the queue when the worker starts.
 """
 
 from __future__ import annotations
@@ -11,15 +19,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.runtime.pacing import PER_CHAT_INTERVAL
 from dialogs.output import Reply
 from handlers.desk import Refused, RetryLater, Transient, Unreachable, WindowClosed
 from storage.db import transaction
+from storage.locks import is_postgresql
 from storage.models import OutboxMessage, Subscriber
 
 log = logging.getLogger(__name__)
@@ -29,6 +40,33 @@ CLAIM_WINDOW = 50
 HELD = "held"
 """Waiting for the person to write again: the channel may not message them now (Zalo's window)."""
 Deliver = Callable[[int, Reply], Awaitable[object]]
+
+
+@dataclass
+class Claim:
+    """A message this worker may send; on PostgreSQL with the transaction that holds its row lock."""
+
+    message: OutboxMessage
+    session: Session | None = field(default=None, repr=False)
+
+    def settle(self, db: Engine, change: Callable[[Session], Any]) -> None:
+        """Record the outcome, in the claim's own transaction when it has one (which ends it)."""
+        if self.session is None:
+            with transaction(db) as session:
+                change(session)
+            return
+        try:
+            change(self.session)
+            self.session.commit()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def abandon(self) -> None:
+        """Let the row go, unchanged (the worker stopped before sending it)."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
 
 class OutboxWorker:
@@ -49,8 +87,10 @@ class OutboxWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claimed_chats: set[int] = set()
         self._stopping = False
+        self._locking = is_postgresql(db)
 
     async def run(self) -> None:
+        self._stopping = False
         await asyncio.to_thread(self._recover)
         while not self._stopping:
             try:
@@ -60,8 +100,8 @@ class OutboxWorker:
                 await asyncio.sleep(self.idle_seconds)
 
     def _recover(self) -> None:
-        """Rows left "sending" by a process that died: only one bot process polls Telegram, so
-        nobody else is sending them; they go back to the queue (a hard crash may repeat one)."""
+        """Rows left "sending" by a crash (SQLite, one process, or a version that marked claims
+        this way): nobody is sending them; they go back to the queue (a hard crash may repeat one)."""
         with transaction(self.db) as session:
             session.execute(update(OutboxMessage).where(OutboxMessage.status == "sending").values(status="pending"))
 
@@ -77,43 +117,71 @@ class OutboxWorker:
         if len(self._in_flight) >= self.max_in_flight:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         busy = {chat for chat in self.busy_chats() if isinstance(chat, int)} | self._claimed_chats
-        message = await asyncio.to_thread(self._claim, busy)
-        if message is None or self._stopping:
+        claim = await asyncio.to_thread(self._claim_locked if self._locking else self._claim, busy)
+        if claim is not None and self._stopping:
+            await asyncio.to_thread(claim.abandon)
+            claim = None
+        if claim is None:
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=PER_CHAT_INTERVAL / 4 if busy else self.idle_seconds)
             except TimeoutError:
                 pass
             self.wake.clear()
             return
-        self._claimed_chats.add(message.chat_id)
-        task = asyncio.create_task(self._send(message))
+        chat_id = claim.message.chat_id
+        self._claimed_chats.add(chat_id)
+        task = asyncio.create_task(self._send(claim))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
-        task.add_done_callback(lambda _: self._claimed_chats.discard(message.chat_id))
+        task.add_done_callback(lambda _: self._claimed_chats.discard(chat_id))
 
     async def send_held(self, chat_id: int) -> None:
-        """The person wrote again: send what was held for them, in order, before anything else."""
-        while (message := await asyncio.to_thread(self._claim_held, chat_id)) is not None:
-            await self._send(message)
-            if await asyncio.to_thread(self._status, message.id or 0) == HELD:
+        """The person wrote again: send what was held for them, in order, before anything else.
+        Any process may do this (the one the person's message reached), leader or not."""
+        while (claim := await asyncio.to_thread(self._claim_held, chat_id)) is not None:
+            await self._send(claim)
+            if await asyncio.to_thread(self._status, claim.message.id or 0) == HELD:
                 return
 
-    def _claim_held(self, chat_id: int) -> OutboxMessage | None:
+    def _claim_held(self, chat_id: int) -> Claim | None:
+        query = select(OutboxMessage).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == HELD
+                                            ).order_by(col(OutboxMessage.id)).limit(1)
+        if self._locking:
+            return self._lock_first(query)
         with transaction(self.db) as session:
-            message = session.exec(select(OutboxMessage).where(
-                OutboxMessage.chat_id == chat_id, OutboxMessage.status == HELD).order_by(col(OutboxMessage.id))).first()
+            message = session.exec(query).first()
             if message is None:
                 return None
             claimed = session.execute(update(OutboxMessage).where(
                 col(OutboxMessage.id) == message.id, col(OutboxMessage.status) == HELD).values(status="sending")).rowcount
-            return message if claimed == 1 else None
+            return Claim(message) if claimed == 1 else None
+
+    def _claim_locked(self, busy: set[int]) -> Claim | None:
+        query = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= self.clock())
+        if busy:
+            query = query.where(col(OutboxMessage.chat_id).not_in(busy))
+        return self._lock_first(query.order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(1))
+
+    def _lock_first(self, query: Any) -> Claim | None:
+        """The first row of `query` that no other transaction holds, locked until the claim settles."""
+        session = Session(self.db, expire_on_commit=False)
+        try:
+            session.begin()
+            message = session.exec(query.with_for_update(skip_locked=True)).first()
+        except BaseException:
+            session.close()
+            raise
+        if message is None:
+            session.close()
+            return None
+        return Claim(message, session)
 
     def _status(self, message_id: int) -> str | None:
         with transaction(self.db) as session:
             message = session.get(OutboxMessage, message_id)
             return message.status if message is not None else None
 
-    def _claim(self, busy: set[int]) -> OutboxMessage | None:
+    def _claim(self, busy: set[int]) -> Claim | None:
         now = self.clock()
         with transaction(self.db) as session:
             candidates = session.exec(
@@ -128,58 +196,67 @@ class OutboxWorker:
                     OutboxMessage.id == candidate.id, OutboxMessage.status == "pending",
                 ).values(status="sending")).rowcount
                 if claimed == 1:
-                    return candidate
+                    return Claim(candidate)
                 busy.add(candidate.chat_id)
             return None
 
-    async def _send(self, message: OutboxMessage) -> None:
+    async def _send(self, claim: Claim) -> None:
+        message = claim.message
         assert message.id is not None
         try:
             await self.deliver(message.chat_id, Reply.from_json(message.payload))
         except RetryLater as exc:
-            await asyncio.to_thread(self._retry, message, timedelta(seconds=exc.seconds), str(exc), False)
+            await asyncio.to_thread(self._retry, claim, timedelta(seconds=exc.seconds), str(exc), False)
         except WindowClosed as exc:
-            await asyncio.to_thread(self._finish, message.id, HELD, str(exc))
+            await asyncio.to_thread(self._finish, claim, HELD, str(exc))
         except Unreachable as exc:
-            await asyncio.to_thread(self._blocked, message, str(exc))
+            await asyncio.to_thread(self._blocked, claim, str(exc))
         except Refused as exc:
-            await asyncio.to_thread(self._finish, message.id, "failed", str(exc))
+            await asyncio.to_thread(self._finish, claim, "failed", str(exc))
         except Transient as exc:
-            await asyncio.to_thread(self._retry, message, timedelta(seconds=min(2 ** message.attempts, 300)),
+            await asyncio.to_thread(self._retry, claim, timedelta(seconds=min(2 ** message.attempts, 300)),
                                     str(exc), True)
         except Exception as exc:  # noqa: BLE001 - a malformed payload must not stop the queue
             log.exception("outbox message %s could not be sent", message.id)
-            await asyncio.to_thread(self._finish, message.id, "failed", repr(exc))
+            await asyncio.to_thread(self._finish, claim, "failed", repr(exc))
         else:
-            await asyncio.to_thread(self._finish, message.id, "sent", None)
+            await asyncio.to_thread(self._finish, claim, "sent", None)
+        finally:
+            claim.abandon()  # only when recording the outcome failed: the row is pending again
 
-    def _finish(self, message_id: int, status: str, error: str | None) -> None:
+    def _finish(self, claim: Claim, status: str, error: str | None) -> None:
         """A sent message keeps its status and time, not its content: the personal data it
         carried is not kept for nothing (a failed one keeps it a week, see `bot.privacy.purge`)."""
         now = self.clock()
+        message_id = claim.message.id
         values: dict[str, object] = {"status": status, "sent_at": now if status == "sent" else None,
                                      "last_error": error}
         if status == "sent":
             values["payload"] = {}
-        with transaction(self.db) as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+        claim.settle(self.db, lambda session: session.execute(update(OutboxMessage).where(
+            col(OutboxMessage.id) == message_id).values(**values)))
         if error:
             log.warning("outbox message %s %s: %s", message_id, status, error)
 
-    def _blocked(self, message: OutboxMessage, error: str) -> None:
+    def _blocked(self, claim: Claim, error: str) -> None:
         """The person blocked the bot: stop announcements to them; nothing else can reach them."""
         now = self.clock()
-        with transaction(self.db) as session:
-            session.execute(update(Subscriber).where(Subscriber.chat_id == message.chat_id).values(
+        message = claim.message
+
+        def change(session: Session) -> None:
+            session.execute(update(Subscriber).where(col(Subscriber.chat_id) == message.chat_id).values(
                 subscribed=False, blocked=True, changed_at=now))
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+            session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == message.id).values(
                 status="failed", last_error=error))
 
-    def _retry(self, message: OutboxMessage, delay: timedelta, error: str, count_attempt: bool) -> None:
+        claim.settle(self.db, change)
+
+    def _retry(self, claim: Claim, delay: timedelta, error: str, count_attempt: bool) -> None:
+        message = claim.message
         attempts = message.attempts + 1 if count_attempt else message.attempts
         if attempts >= MAX_ATTEMPTS:
-            self._finish(message.id or 0, "failed", error)
+            self._finish(claim, "failed", error)
             return
-        with transaction(self.db) as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(
-                status="pending", attempts=attempts, next_attempt_at=self.clock() + delay, last_error=error))
+        claim.settle(self.db, lambda session: session.execute(update(OutboxMessage).where(
+            col(OutboxMessage.id) == message.id).values(status="pending", attempts=attempts,
+                                                        next_attempt_at=self.clock() + delay, last_error=error)))

@@ -10,6 +10,16 @@ Zalo's Official Account API gets a budget of its own (`SendBudget`), used by its
 A flood answer (429, `RetryAfter`) is handled here and only here: the chat it concerns pauses
 for the time Telegram asks (other chats' messages go on); a direct reply is then tried again,
 an outbox message is handed back to the outbox, which schedules it for that time.
+
+Several processes of one bot share the messenger's overall limit, so on PostgreSQL the overall
+window is kept in the database (`SharedWindow`, one row per send of the last second, counted
+under a lock): every process's direct replies and the leader's outbox draw on one budget,
+exactly, however many processes run and whichever of them is busy. A share per process (the
+rate divided by the live processes) would cost no database call, but would slow a broadcast to
+a third with three processes even while the other two are idle, and would need a heartbeat to
+count the processes; a send costs a few milliseconds of database time at most 30 times a second.
+The one-second spacing per chat stays in the process: only the leader sends the outbox, and it
+is the outbox that sends several messages to one chat in a row.
 """
 
 from __future__ import annotations
@@ -17,27 +27,80 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
+from functools import partial
+
+from sqlalchemy import Engine
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from storage.locks import is_postgresql
+from storage.send_budget import take_send_slot
 
 PER_CHAT_INTERVAL = 1.05
 WINDOW = 1.1
 REPLY_ATTEMPTS = 3
 
 
-class SendBudget:
-    """At most `rate` sends in any rolling `WINDOW`, and, for bulk sends, a second between two
-    messages to one chat. A chat the messenger asked to slow down (`pause`) waits alone: the
-    other chats' messages go on."""
+class Window(Protocol):
+    """The overall limit: at most `rate` sends in any rolling `WINDOW`."""
+
+    async def take(self) -> None:
+        """Return once one more send fits, counting it."""
+        ...
+
+
+class LocalWindow:
+    """The overall window of one process, in memory (SQLite, where only one process runs)."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            while True:
+                now = loop.time()
+                while self._starts and now - self._starts[0] >= WINDOW:
+                    self._starts.popleft()
+                if len(self._starts) < self.rate:
+                    break
+                await asyncio.sleep(self._starts[0] + WINDOW - now)
+            self._starts.append(now)
+
+
+class SharedWindow:
+    """The overall window kept in the database for every process of the bot (see the module's
+    docstring); `take_slot` counts a send and returns 0, or returns how long to wait."""
+
+    def __init__(self, take_slot: Callable[[], float]) -> None:
+        self._take_slot = take_slot
+
+    async def take(self) -> None:
+        while (wait := await asyncio.to_thread(self._take_slot)) > 0:
+            await asyncio.sleep(wait)
+
+
+def window_for(db: Engine, channel: str, rate: int) -> Window:
+    """In the database when several processes may send (PostgreSQL), else in memory."""
+    if is_postgresql(db):
+        return SharedWindow(partial(take_send_slot, db, channel, rate, WINDOW))
+    return LocalWindow(rate)
+
+
+class SendBudget:
+    """At most `rate` sends in any rolling `WINDOW` (`window`, shared by every chat), and, for
+    bulk sends, a second between two messages to one chat. A chat the messenger asked to slow
+    down (`pause`) waits alone: the other chats' messages go on."""
+
+    def __init__(self, rate: int, window: Window | None = None) -> None:
+        self.rate = rate
+        self.window = window or LocalWindow(rate)
         self._last_to_chat: dict[int | str, float] = {}
         self._paused: dict[int | str | None, float] = {}
-        self._lock = asyncio.Lock()
 
     def busy_chats(self) -> set[int | str]:
         """Chats that got a message less than a second ago, or are paused: the outbox leaves them for later."""
@@ -60,24 +123,16 @@ class SendBudget:
             if wait <= 0:
                 break
             await asyncio.sleep(wait)
-        async with self._lock:  # the overall window, which every chat shares
-            while True:
-                now = loop.time()
-                while self._starts and now - self._starts[0] >= WINDOW:
-                    self._starts.popleft()
-                if len(self._starts) < self.rate:
-                    break
-                await asyncio.sleep(self._starts[0] + WINDOW - now)
-            self._starts.append(now)
-            if chat is not None:
-                self._last_to_chat[chat] = now
+        await self.window.take()
+        if chat is not None:
+            self._last_to_chat[chat] = loop.time()
 
 
 class Pacing(BaseRateLimiter[bool]):
     """python-telegram-bot's rate limiter over one `SendBudget`."""
 
-    def __init__(self, rate: int) -> None:
-        self.budget = SendBudget(rate)
+    def __init__(self, budget: SendBudget) -> None:
+        self.budget = budget
 
     async def initialize(self) -> None:
         """Nothing to set up: the limits live in memory and restart empty, which is safe because

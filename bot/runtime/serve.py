@@ -1,6 +1,6 @@
-"""Running the bot until SIGTERM or Ctrl+C: Telegram by long polling, the HTTP server for the
-Zalo webhook when Zalo is configured, and the work beside (outbox, jobs); stopped in order, so
-sends under way finish and nothing queued is lost."""
+"""Running the bot until SIGTERM or Ctrl+C: Telegram by long polling (the default) or by webhook,
+the HTTP server (webhooks, /healthz, /metrics) when it is wanted, the leadership that runs the
+work beside (outbox, jobs); stopped in order, so sends under way finish and nothing queued is lost."""
 
 from __future__ import annotations
 
@@ -40,33 +40,51 @@ async def _serve(settings: Settings) -> None:
         desk = assembly.desk
         desk.dialogs.bot_username = desk.dialogs.bot_username or application.bot.username
         await application.start()
-        server = http_server(assembly) if assembly.zalo is not None else None
+        server = http_server(assembly) if settings.serves_http else None
         serving = asyncio.create_task(server.serve()) if server is not None else None
         try:
-            assembly.background.start()
+            assembly.leadership.start()
             if assembly.zalo is not None:
                 await assembly.zalo.webhook.resume()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            if assembly.webhook is not None:
+                assert settings.webhook_url is not None
+                await _until_listening(server, serving)
+                await assembly.webhook.register(settings.webhook_url, ALLOWED_UPDATES)
+            else:
+                assert application.updater is not None
+                # python-telegram-bot deletes any webhook before polling: switching back needs nothing more.
+                await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             await stop.wait()
         finally:
             await _stop(assembly, server, serving)
 
 
+async def _until_listening(server: EmbeddedServer | None, serving: asyncio.Task[None] | None) -> None:
+    """Telegram may post the moment the webhook is set: listen first (a port already taken ends here)."""
+    assert server is not None and serving is not None
+    while not server.started:
+        if serving.done():
+            serving.result()
+            raise SystemExit(f"the HTTP server did not start on {server.config.host}:{server.config.port}")
+        await asyncio.sleep(0.05)
+
+
 async def _stop(assembly: Assembly, server: EmbeddedServer | None, serving: asyncio.Task[None] | None) -> None:
-    """Updates first (no new work), then the HTTP server, the chats' queued updates, the
-    application's handlers, the outbox's sends in flight."""
+    """Updates first (no new work), then the HTTP server (webhook requests under way are answered
+    once handled), the chats' queued updates, the application's handlers, the leader's work (the
+    outbox's sends in flight). The webhook stays set: the other processes, or this one restarted,
+    go on receiving, and Telegram keeps the updates meanwhile."""
     application = assembly.application
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if server is not None and serving is not None:
         server.should_exit = True
-        await serving
+        await asyncio.gather(serving, return_exceptions=True)
     if assembly.zalo is not None:
         await assembly.zalo.webhook.updates.lanes.drain()
     await assembly.gate.drain()
     await application.stop()
-    await assembly.background.stop()
+    await assembly.leadership.stop()
     await assembly.telegram.close()
     if assembly.zalo is not None:
         await assembly.zalo.api.close()

@@ -8,7 +8,7 @@ import asyncio
 import logging
 
 from telegram import ForceReply, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from dialogs.output import Outcome, Reply
@@ -56,7 +56,10 @@ async def _answer_button(update: Update, outcome: Outcome | None) -> None:
     if query is None:
         return
     notice = outcome.alert or outcome.toast if outcome is not None else None
-    await query.answer(notice, show_alert=outcome is not None and outcome.alert is not None)
+    try:
+        await query.answer(notice, show_alert=outcome is not None and outcome.alert is not None)
+    except BadRequest as exc:  # answered already: the update came again after its process died
+        log.info("button press not answered: %s", exc)
     if outcome is not None and outcome.close_buttons and getattr(query.message, "reply_markup", None) is not None:
         try:
             await query.edit_message_reply_markup(None)

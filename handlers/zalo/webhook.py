@@ -48,9 +48,12 @@ class ZaloWebhook:
         await self.updates.accept(update_id, event)
         return Response(status_code=200)
 
-    async def resume(self) -> None:
-        """Events recorded but never handled (the bot stopped in between), at start-up."""
-        for update_id, payload in await asyncio.to_thread(unhandled_events, self.db, CHANNEL):
+    async def resume(self, received_before: datetime | None = None) -> None:
+        """Events recorded but never handled (a process stopped in between): all of them at
+        start-up; with several processes, the leader also takes, now and then, those older than
+        any handling takes (`received_before`), so one recorded by a process that died is not
+        left until a restart. Handling an event twice does nothing: its update id is claimed once."""
+        for update_id, payload in await asyncio.to_thread(unhandled_events, self.db, CHANNEL, received_before):
             try:
                 await self.updates.accept(update_id, read_event(payload))
             except EventRefused:

@@ -52,6 +52,7 @@ class BotMessage:
     deleted: bool = False
     reply_keyboard: list[list[dict]] | None = None  # ReplyKeyboardMarkup.keyboard sent with it
     raw: dict = field(default_factory=dict, repr=False)
+    sent_at: float = 0.0  # time.monotonic() when the server accepted it
 
     def button_labels(self) -> list[str]:
         return [button["text"] for row in self.buttons for button in row]

@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .models import BotMessage, FakeFile, RecordedRequest
 from .spec import Upload, load_spec
 from .tg_html import parse_html, utf16_len
+from .webhook import DEFAULT_MAX_CONNECTIONS, Delivery, WebhookConfig, WebhookSender
 
 BUNDLED_SPEC_PATH = Path(__file__).parent / "telegram-bot-api/api.json"
 # The project's shared copy of the official spec is the reference where it exists (developers and
@@ -44,6 +45,7 @@ _NOT_A_MESSAGE = {"sendChatAction"}
 _BLOCKED = "Forbidden: bot was blocked by the user"
 _MEDIA_KEYS = ("photo", "document", "video", "audio")
 _CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+_WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -127,19 +129,25 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         status, payload, content_type = self.api.handle_http(self.path, self.headers.get("Content-Type", ""), body)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (e.g. a killed bot whose long poll we just answered)
+        send_answer(self, status, payload, content_type)
 
     do_POST = do_GET
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
         """Keep pytest output clean; every request is in FakeBotAPI.requests anyway."""
+
+
+def send_answer(handler: BaseHTTPRequestHandler, status: int, payload: bytes, content_type: str) -> None:
+    """Write a whole HTTP answer; a client that gave up (e.g. a killed bot whose long poll was just
+    answered) is no error."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
 
 
 class _Server(ThreadingHTTPServer):
@@ -220,6 +228,7 @@ class FakeBotAPI:
         self._blocked: set[Any] = set()
         self._failures: list[_Fault] = []
         self._delays: list[_Fault] = []
+        self._webhook = WebhookSender(self)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -235,6 +244,7 @@ class FakeBotAPI:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self._webhook.stop()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=5)
@@ -523,6 +533,18 @@ class FakeBotAPI:
                 self._cond.wait(min(deadline - now, max(quiet_left, 0.05)))
 
     @property
+    def webhook_url(self) -> str | None:
+        """The URL the bot set with setWebhook; None while it polls."""
+        with self._cond:
+            return self._webhook.config.url if self._webhook.config is not None else None
+
+    def webhook_deliveries(self) -> list[Delivery]:
+        """Every POST of an update to the webhook, in order of completion: (update id, HTTP status
+        or None, the connection error)."""
+        with self._cond:
+            return list(self._webhook.deliveries)
+
+    @property
     def polls_received(self) -> int:
         """getUpdates calls received so far, counted on arrival (RecordedRequest is added only when a
         long poll returns): wait for it to grow to know a (re)started bot has begun polling."""
@@ -730,6 +752,8 @@ class FakeBotAPI:
     def _m_getUpdates(self, p: dict, uploads: dict[str, Upload]) -> list[dict]:
         """Long poll: confirm updates below `offset`, then wait up to `timeout` for any."""
         self._polls_received += 1
+        if self._webhook.config is not None:
+            raise ApiError(409, _WEBHOOK_ACTIVE)
         generation = self._polls_received
         self._cond.notify_all()  # an older poll still waiting is terminated with 409, as on Telegram
         offset = p.get("offset", 0)
@@ -754,9 +778,26 @@ class FakeBotAPI:
         return [queued.update for queued in batch]
 
     def _m_deleteWebhook(self, p: dict, uploads: dict[str, Upload]) -> bool:
+        self._webhook.clear()
         if p.get("drop_pending_updates"):
             self._pending.clear()  # Telegram really drops them: a bot started this way loses queued messages
         return True
+
+    def _m_setWebhook(self, p: dict, uploads: dict[str, Upload]) -> bool:
+        """Like a local Bot API server (`--local`), plain HTTP URLs are accepted: Telegram's cloud
+        wants HTTPS on port 443, 80, 88 or 8443."""
+        if not p["url"]:
+            return self._m_deleteWebhook(p, uploads)
+        if not p["url"].startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        if p.get("drop_pending_updates"):
+            self._pending.clear()
+        self._webhook.set(WebhookConfig(p["url"], p.get("secret_token"),
+                                        p.get("max_connections", DEFAULT_MAX_CONNECTIONS), p.get("allowed_updates")))
+        return True
+
+    def _m_getWebhookInfo(self, p: dict, uploads: dict[str, Upload]) -> dict:
+        return self._webhook.info()
 
     def _m_getFile(self, p: dict, uploads: dict[str, Upload]) -> dict:
         stored = self._files.get(p["file_id"])
@@ -977,7 +1018,8 @@ class FakeBotAPI:
         markup = p.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             raw["reply_markup"] = copy.deepcopy(markup)
-        message = BotMessage(raw["message_id"], chat_id, method, None, p.get("parse_mode"), [], raw=raw)
+        message = BotMessage(raw["message_id"], chat_id, method, None, p.get("parse_mode"), [], raw=raw,
+                             sent_at=time.monotonic())
         if isinstance(markup, dict) and "keyboard" in markup:
             message.reply_keyboard = markup["keyboard"]
         self._refresh(message)

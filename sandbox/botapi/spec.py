@@ -157,6 +157,8 @@ class ApiSpec:
                 errors.append(f"documents and audio can only be grouped with items of the same type, got {sorted(kinds)}")
         if method == "setMyCommands" and len(p["commands"]) > 100:
             errors.append(f"at most 100 commands, got {len(p['commands'])}")
+        if method == "setWebhook":
+            errors += _webhook_problems(p)
         if method == "getUpdates":
             if not 1 <= p.get("limit", 100) <= 100:
                 errors.append(f"limit must be 1-100, got {p['limit']}")
@@ -296,3 +298,16 @@ class ApiSpec:
 def load_spec(path: Path) -> ApiSpec:
     """api.json is ~1 MB; parse it once per test session, not once per server."""
     return ApiSpec(path)
+
+
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _webhook_problems(p: dict[str, Any]) -> list[str]:
+    """setWebhook's limits, stated in its field descriptions."""
+    errors = []
+    if not 1 <= p.get("max_connections", 40) <= 100:
+        errors.append(f"max_connections must be 1-100, got {p['max_connections']}")
+    if "secret_token" in p and not _SECRET_TOKEN.fullmatch(p["secret_token"]):
+        errors.append("secret_token must be 1-256 characters A-Z, a-z, 0-9, _ and -")
+    return errors
