@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     digest_time: time = time(7, 30)
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)
-    send_rate: int = Field(default=25, ge=1, le=30)
+    send_rate: int = Field(default=30, ge=1, le=30)
+    allow_paid_broadcast: bool = False
+    feedback_per_day: int = Field(default=5, ge=1, le=100)
     listen: str = "127.0.0.1:8443"
     zalo_app_id: str | None = None
     zalo_secret_key: SecretStr | None = None

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer, TypeDecorator, UniqueConstraint
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Integer, TypeDecorator,
+                        UniqueConstraint, false)
 from sqlmodel import Field, SQLModel
 
 
@@ -243,6 +244,7 @@ class Broadcast(SQLModel, table=True):
     media_kind: str | None = None
     media_file_id: str | None = None
     status: str = "draft"
+    urgent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     recipients: int = 0
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

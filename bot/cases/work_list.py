@@ -9,7 +9,7 @@ from bot.cases.codes import find_case
 from bot.cases.presses import OfficerAction
 from bot.cases.status import OPEN
 from bot.cases.workflow import CaseWorkflow
-from bot.staff.permissions import Role, active_member, may_handle, record_denial
+from bot.staff.permissions import active_member, handled_by, may_handle, record_denial
 from dialogs.output import Reply, Rich
 from locales import Translator, get_translator
 from storage.models import Case, StaffMember
@@ -40,11 +40,8 @@ class WorkList:
             return [self.workflow.card(session, case, tr, with_history=True)]
 
     def _open_cases(self, session: Session, member: StaffMember, tr: Translator) -> Reply:
-        query = select(Case).where(col(Case.status).in_(OPEN))
-        if member.role != Role.ADMIN:
-            query = query.where(col(Case.field_id).in_(member.fields))
-        cases = session.exec(query.order_by(col(Case.due_date), col(Case.id)).limit(MAX_LISTED)).all()
-        mine = [case for case in cases if may_handle(member, case)]
+        query = select(Case).where(col(Case.status).in_(OPEN), handled_by(member))
+        mine = session.exec(query.order_by(col(Case.due_date), col(Case.id)).limit(MAX_LISTED)).all()
         if not mine:
             return Reply(Rich.plain(tr.gettext("No open cases in your fields.")))
         today = self.workflow.notices.today()

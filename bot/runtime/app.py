@@ -13,6 +13,7 @@ from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot.announcements.broadcasts import Broadcasts
+from bot.announcements.urgency import PAID_RATE, Rates
 from bot.cases.due_dates import WorkCalendar
 from bot.cases.filing import CaseFiling
 from bot.cases.lookup import CaseLookup
@@ -28,7 +29,7 @@ from bot.feedback.ratings import Ratings
 from bot.reports.message import Reports
 from bot.runtime.background import Background
 from bot.runtime.concurrency import PerChatUpdates
-from bot.runtime.pacing import Pacing, SendBudget
+from bot.runtime.pacing import WINDOW, Pacing, SendBudget
 from bot.settings import Settings
 from bot.staff.members import Invitations
 from dialogs.catalog import load_catalog
@@ -65,6 +66,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def send_rates(settings: Settings) -> Rates:
+    """The messages a second the pacing lets through, free and (when enabled) paid."""
+    return Rates(settings.send_rate / WINDOW, PAID_RATE / WINDOW if settings.allow_paid_broadcast else None)
+
+
 def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Desk:
     catalog = load_catalog(settings.procedures_dir)
     db = make_engine(settings.resolved_database_url)
@@ -87,8 +93,8 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
         work_list=WorkList(workflow),
         lookup=CaseLookup(db, catalog, settings.tz, settings.case_code_prefix),
         ratings=Ratings(turns),
-        feedbacks=Feedbacks(turns, settings.tz),
-        broadcasts=Broadcasts(turns, settings.send_rate),
+        feedbacks=Feedbacks(turns, settings.tz, settings.feedback_per_day),
+        broadcasts=Broadcasts(turns, send_rates(settings)),
         reports=Reports(db, catalog, calendar, settings.tz, clock, settings.office_name),
         invitations=Invitations(turns),
         files=files,
@@ -115,13 +121,14 @@ class Assembly:
     background: Background
     zalo: Zalo | None
 
-    async def deliver(self, chat_id: int, reply: Reply) -> None:
-        """An outbox message, through the channel of its chat."""
+    async def deliver(self, chat_id: int, reply: Reply, paid: bool) -> None:
+        """An outbox message, through the channel of its chat; `paid` (an urgent announcement)
+        is Telegram's paid broadcast, which Zalo does not have."""
         channel = self.desk.chats.channel_of(chat_id)
         if channel == ZALO and self.zalo is not None:
             await self.zalo.channel.deliver(chat_id, reply, bulk=True)
         elif channel == TELEGRAM:
-            await self.telegram.deliver(chat_id, reply, bulk=True)
+            await self.telegram.deliver(chat_id, reply, bulk=True, paid=paid)
         else:
             raise LookupError(f"chat {chat_id} is on {channel}, which is not configured")
 
