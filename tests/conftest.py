@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sandbox.botprocess import BotDidNotStart, BotProcess
 from tests.support.people import Citizen
 from sandbox.botapi import FakeBotAPI
-from tests.support.pg import PostgresServer, PostgresUnavailable
+from sandbox.postgres import PostgresServer, PostgresUnavailable
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -28,36 +29,60 @@ from telegram.ext import BaseRateLimiter
 from bot.announcements.urgency import PAID_RATE
 
 PER_CHAT_INTERVAL = 1.05
-WINDOW = 1.07
-"""The rolling window the limits are counted over: Telegram counts per second; the extra 70 ms
-absorb differences in network delay between two requests, so that 30 sends here are never 31
-within one second at Telegram (bench/RESULTS.md: 10,000 messages at 28 a second, no 429)."""
+WINDOW = 1.02
+"""The rolling window the limits are counted over: Telegram counts per second, plus a margin."""
+IN_FLIGHT_POLL = 0.005
 REPLY_ATTEMPTS = 3
+
+
+@dataclass
+class Send:
+    """One send as the windows count it: from its start until `window` after it ended (a send
+    whose end is not reported counts from its start)."""
+
+    at: float
+    chat: int | str | None = None
+    in_flight: bool = False
 
 
 class RollingWindows:
     """When the next send may start: at most `free` sends without payment and at most `paid`
-    sends of any kind in any rolling `window`."""
+    sends of any kind in any rolling `window`.
+
+    A send reported with `ended` leaves the window only `window` after its answer came back, not
+    after it started: Telegram received it before answering and receives the next one after it
+    starts, so two sends `free` places apart reach Telegram at least `window` apart however long
+    each took on the way (bench/RESULTS.md: at under 27 a second by start times, a loaded machine
+    made 131 of 10,000 arrive 31 to a second)."""
 
     def __init__(self, free: int, paid: int, window: float = WINDOW) -> None:
         self.free, self.paid, self.window = free, paid, window
-        self._free: deque[float] = deque()
-        self._all: deque[float] = deque()
+        self._free: deque[Send] = deque()
+        self._all: deque[Send] = deque()
 
-    def wait(self, now: float, *, paid: bool) -> float:
-        """0 when a send may start at `now` (it is then counted), else the seconds to wait."""
-        for starts in (self._free, self._all):
-            while starts and now - starts[0] >= self.window:
-                starts.popleft()
-        wait = self._all[0] + self.window - now if len(self._all) >= self.paid else 0.0
-        if not paid and len(self._free) >= self.free:
-            wait = max(wait, self._free[0] + self.window - now)
+    def wait(self, now: float, *, paid: bool, until_ended: bool = False) -> Send | float:
+        """The send, counted, when one may start at `now`; else the seconds to wait."""
+        for sends in (self._free, self._all):
+            while sends and not sends[0].in_flight and now - sends[0].at >= self.window:
+                sends.popleft()
+        wait = self._room(self._all, self.paid, now)
+        if not paid:
+            wait = max(wait, self._room(self._free, self.free, now))
         if wait > 0:
             return wait
-        self._all.append(now)
+        send = Send(now, in_flight=until_ended)
+        self._all.append(send)
         if not paid:
-            self._free.append(now)
-        return 0.0
+            self._free.append(send)
+        return send
+
+    def ended(self, send: Send, now: float) -> None:
+        send.at, send.in_flight = now, False
+
+    def _room(self, sends: deque[Send], limit: int, now: float) -> float:
+        if len(sends) < limit:
+            return 0.0
+        return IN_FLIGHT_POLL if sends[0].in_flight else sends[0].at + self.window - now
 
 
 class SendBudget:
@@ -83,7 +108,9 @@ class SendBudget:
         until = asyncio.get_running_loop().time() + seconds
         self._paused[chat] = max(self._paused.get(chat, 0.0), until)
 
-    async def slot(self, chat: int | str | None, *, bulk: bool, paid: bool = False) -> None:
+    async def slot(self, chat: int | str | None, *, bulk: bool, paid: bool = False,
+                   until_ended: bool = False) -> Send:
+        """Wait until a message to `chat` may start; with `until_ended`, it counts until `ended`."""
         loop = asyncio.get_running_loop()
         while True:  # this chat's own waits, without holding up anyone else
             now = loop.time()
@@ -96,10 +123,19 @@ class SendBudget:
         # The overall windows, which every chat shares; paid sends queue apart, so that they
         # never wait behind a free send waiting for the free window.
         async with self._locks[paid]:
-            while (wait := self.windows.wait(now := loop.time(), paid=paid)) > 0:
-                await asyncio.sleep(wait)
+            while not isinstance(send := self.windows.wait(loop.time(), paid=paid, until_ended=until_ended), Send):
+                await asyncio.sleep(send)
+            send.chat = chat
             if chat is not None:
-                self._last_to_chat[chat] = now
+                self._last_to_chat[chat] = send.at
+            return send
+
+    def ended(self, send: Send) -> None:
+        """The answer to `send` came back: the windows and its chat count it from now."""
+        now = asyncio.get_running_loop().time()
+        self.windows.ended(send, now)
+        if send.chat is not None and send.chat in self._last_to_chat:
+            self._last_to_chat[send.chat] = max(self._last_to_chat[send.chat], now)
 
 
 class Pacing(BaseRateLimiter[bool]):
@@ -128,8 +164,7 @@ class Pacing(BaseRateLimiter[bool]):
         bulk = bool(rate_limit_args)
         paid = data.get("allow_paid_broadcast") is True
         for attempt in range(REPLY_ATTEMPTS):
-            if paced:
-                await self.budget.slot(data.get("chat_id"), bulk=bulk, paid=paid)
+            send = await self.budget.slot(data.get("chat_id"), bulk=bulk, paid=paid, until_ended=True) if paced else None
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -139,4 +174,7 @@ class Pacing(BaseRateLimiter[bool]):
                     raise
                 if not paced:
                     await asyncio.sleep(float(delay))
+            finally:
+                if send is not None:
+                    self.budget.ended(send)
         raise AssertionError("unreachable")

@@ -39,7 +39,7 @@ FILE_TYPES = {"application/pdf": "pdf", "application/msword": "doc",
 
 
 class Pacer(Protocol):
-    async def slot(self, chat: int | str | None, *, bulk: bool) -> None: ...
+    async def slot(self, chat: int | str | None, *, bulk: bool) -> object: ...
 
 
 class ZaloChannel:

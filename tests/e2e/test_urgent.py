@@ -50,7 +50,7 @@ def test_an_urgent_announcement_goes_as_a_paid_broadcast_after_its_cost_is_shown
         assert "304 người" in confirmation.text and "Thời gian gửi dự kiến" in confirmation.text  # and the 4 staff
         urgent = staff.tap("Khẩn cấp")
         assert "Thông báo khẩn" in urgent.text and "trả phí" in urgent.text
-        assert "29,5 Telegram Stars" in urgent.text, "304 messages at up to 934 a second: 9 free, 295 × 0.1 Star"
+        assert "29,5 Telegram Stars" in urgent.text, "304 messages at up to 980 a second: 9 free, 295 × 0.1 Star"
         first = next(m for m in staff.messages if m.message_id == confirmation.message_id)
         assert not first.buttons, "the first confirmation gives way to this one"
         staff.tap("Gửi khẩn")

@@ -9,10 +9,10 @@ import pytest
 
 from bot.announcements.broadcasts import duration
 from bot.announcements.urgency import FREE_RATE, PAID_RATE, Rates, estimate, paid_cost, split_duration
-from bot.runtime.pacing import WINDOW, RollingWindows
+from bot.runtime.pacing import IN_FLIGHT_POLL, WINDOW, RollingWindows, Send
 from locales import get_translator
 
-RATES = Rates(free=30 / WINDOW, paid=PAID_RATE / WINDOW)
+RATES = Rates(free=28.0, paid=900.0)
 
 
 def _run(windows: RollingWindows, sends: list[bool], step: float = 0.001) -> list[tuple[float, bool]]:
@@ -20,10 +20,14 @@ def _run(windows: RollingWindows, sends: list[bool], step: float = 0.001) -> lis
     advances by `step`; the start times."""
     now, started = 0.0, []
     for paid in sends:
-        while windows.wait(now, paid=paid) > 0:
+        while not isinstance(windows.wait(now, paid=paid), Send):
             now += step
         started.append((now, paid))
     return started
+
+
+def _admitted(windows: RollingWindows, now: float, *, paid: bool) -> bool:
+    return isinstance(windows.wait(now, paid=paid), Send)
 
 
 def _most_in_one_second(times: list[float]) -> int:
@@ -44,17 +48,30 @@ def test_free_sends_stay_under_30_in_any_second_at_over_27_a_second() -> None:
 
 def test_the_31st_free_send_waits_for_the_first_to_leave_the_window() -> None:
     windows = RollingWindows(30, PAID_RATE)
-    assert all(windows.wait(0.01 * n, paid=False) == 0 for n in range(30))
+    assert all(_admitted(windows, 0.01 * n, paid=False) for n in range(30))
     assert windows.wait(0.5, paid=False) == pytest.approx(WINDOW - 0.5)
-    assert windows.wait(WINDOW, paid=False) == 0
+    assert _admitted(windows, WINDOW, paid=False)
+
+
+def test_a_send_leaves_the_window_a_window_after_its_answer_came_back() -> None:
+    """However long the first of 31 sends took, the 31st reaches Telegram a full window after it."""
+    windows = RollingWindows(30, PAID_RATE, window=1.0)
+    first = windows.wait(0.0, paid=False, until_ended=True)
+    assert isinstance(first, Send)
+    assert all(_admitted(windows, 0.001 * n, paid=False) for n in range(1, 30))
+    assert windows.wait(1.5, paid=False) == IN_FLIGHT_POLL, "the first is still on its way"
+    windows.ended(first, 1.6)
+    assert windows.wait(2.0, paid=False) == pytest.approx(0.6)
+    assert _admitted(windows, 2.6, paid=False)
 
 
 def test_paid_sends_ignore_the_free_limit_but_count_toward_the_paid_one() -> None:
     windows = RollingWindows(3, 5, window=1.0)
-    assert [windows.wait(0.0, paid=False) for _ in range(4)] == [0, 0, 0, pytest.approx(1.0)]
-    assert [windows.wait(0.1, paid=True) for _ in range(2)] == [0, 0]
+    assert [_admitted(windows, 0.0, paid=False) for _ in range(4)] == [True, True, True, False]
+    assert windows.wait(0.0, paid=False) == pytest.approx(1.0)
+    assert [_admitted(windows, 0.1, paid=True) for _ in range(2)] == [True, True]
     assert windows.wait(0.2, paid=True) == pytest.approx(0.8), "3 free + 2 paid: the paid limit of 5 is reached"
-    assert windows.wait(1.0, paid=False) == 0 and windows.wait(1.0, paid=True) == 0
+    assert _admitted(windows, 1.0, paid=False) and _admitted(windows, 1.0, paid=True)
 
 
 def test_paid_sends_reach_the_paid_rate_and_never_exceed_1000_in_a_second() -> None:
@@ -75,20 +92,20 @@ def test_free_sends_go_on_beside_a_paid_broadcast() -> None:
 def test_the_estimate_of_a_normal_announcement() -> None:
     plan = estimate(10_000, 2_000, RATES, urgent=False)
     assert not plan.paid and plan.stars == 0
-    assert plan.seconds == pytest.approx(12_000 * WINDOW / 30)
+    assert plan.seconds == pytest.approx(12_000 / 28)
 
 
 def test_an_urgent_announcement_without_paid_broadcasts_goes_at_the_normal_rate() -> None:
-    plan = estimate(10_000, 0, Rates(free=30 / WINDOW), urgent=True)
-    assert not plan.paid and plan.stars == 0 and plan.seconds == pytest.approx(10_000 * WINDOW / 30)
+    plan = estimate(10_000, 0, Rates(free=28.0), urgent=True)
+    assert not plan.paid and plan.stars == 0 and plan.seconds == pytest.approx(10_000 / 28)
 
 
 def test_an_urgent_paid_announcement_costs_a_tenth_of_a_star_per_message_above_30_a_second() -> None:
     plan = estimate(10_000, 500, RATES, urgent=True)
-    assert plan.paid and plan.seconds == pytest.approx(10_500 * WINDOW / PAID_RATE)
-    free = int(FREE_RATE * 10_000 * WINDOW / PAID_RATE)  # the 10,000 take 10.7 s: 321 of them are free
-    assert free == 321 and plan.stars == Decimal("967.9")
-    assert plan.stars == paid_cost(10_000, PAID_RATE / WINDOW), "the messages ahead cost this one nothing"
+    assert plan.paid and plan.seconds == pytest.approx(10_500 / 900)
+    free = FREE_RATE * 10_000 // 900  # the 10,000 take 11.1 s: 333 of them are free
+    assert free == 333 and plan.stars == Decimal("966.7")
+    assert plan.stars == paid_cost(10_000, 900), "the messages ahead cost this one nothing"
 
 
 def test_costs() -> None:
