@@ -3,10 +3,12 @@ million cases (targets: lookup by code p99 ≤ 2 ms; an officer's open-case list
 
 A generator writes ten years of a busy desk's cases with COPY (codes, procedures and fields in
 the catalog's proportions, 300,000 citizens, three events per closed case, the newest 2 % still
-open plus a few forgotten old ones), then the bot's own services are timed as the handlers call
-them: `CaseLookup.show` (a citizen's /tracuu CODE: the case by its code and its last event) and
-`WorkList.show` (an officer's /hoso: the open cases of their fields, oldest due first) for
-officers of a large field, a small field, two fields, and an admin.
+open plus a few forgotten old ones). Then, for a citizen's /tracuu CODE and an officer's /hoso
+(the open cases of their fields, oldest due first; for officers of a large field, a small
+field, two fields, and an admin), two things are timed: the database work (`find_case`,
+`open_cases`: the query and its rows as objects, in an open session) and the whole service as
+the handlers call it (`CaseLookup.show`, `WorkList.show`: a session from the pool, checked with
+a ping, the queries and the reply's text).
 
     .venv/bin/python -m bench.case_volume [--cases 1000000] [--database-url URL]
 
@@ -30,14 +32,19 @@ from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from bench.environment import describe
+from bot.cases.codes import find_case
 from bot.cases.status import OPEN, CaseStatus
+from bot.cases.work_list import open_cases
 from bot.runtime.app import build_desk
 from bot.settings import Settings
+from bot.staff.permissions import active_member
 from dialogs.catalog import load_catalog
-from storage.db import upgrade
 from sandbox.postgres import PostgresServer
+from storage.db import upgrade
+from storage.models import StaffMember
 
 SEED = 20261210
 CITIZENS = 300_000
@@ -151,24 +158,38 @@ def measure(url: str, lookups: int, lists: int) -> dict[str, object]:
     with psycopg.connect(_psycopg_url(url)) as connection:
         connection.execute("SELECT setseed(0.7)")
         sample = connection.execute("SELECT code, chat_id FROM cases ORDER BY random() LIMIT %s", (lookups,)).fetchall()
-        open_cases = connection.execute("SELECT count(*) FROM cases WHERE status = ANY(%s)", (list(OPEN),)).fetchone()
-    picks = iter(sample * (1 + (lookups + 50) // len(sample)))
+        opened = connection.execute("SELECT count(*) FROM cases WHERE status = ANY(%s)", (list(OPEN),)).fetchone()
+    picks = iter(sample * (2 + 2 * (lookups + 50) // len(sample)))
+    session = Session(desk.turns.db)
 
-    def lookup() -> None:
+    def query() -> None:
+        code, _ = next(picks)
+        assert find_case(session, code) is not None, "the lookup did not find the case"
+        session.expunge_all()
+
+    def service() -> None:
         code, chat = next(picks)
-        card = desk.lookup.show(chat, code, "vi")
-        assert code in str(card.text), "the lookup did not find the case"
+        assert code in str(desk.lookup.show(chat, code, "vi").text), "the lookup did not find the case"
 
-    figures: dict[str, object] = {"open_cases": open_cases[0] if open_cases else None,
-                                  "lookup_by_code": _timed(lookup, lookups)}
+    figures: dict[str, object] = {"open_cases": opened[0] if opened else None,
+                                  "lookup_by_code": {"query": _timed(query, lookups),
+                                                     "service": _timed(service, lookups)}}
     lists_by_member: dict[str, object] = {}
     for label, (telegram_id, _, _) in OFFICERS.items():
-        def work_list(member: int = telegram_id) -> None:
-            replies = desk.work_list.show(member, None)
+        member = active_member(session, telegram_id)
+        assert member is not None
+
+        def listed(member: StaffMember = member) -> None:
+            assert len(open_cases(session, member)) == 30, "the list is not full"
+            session.expunge_all()
+
+        def work_list(telegram_id: int = telegram_id) -> None:
+            replies = desk.work_list.show(telegram_id, None)
             assert replies is not None and len(replies[0].buttons) == 30, "the list is not full"
 
-        lists_by_member[label] = _timed(work_list, lists)
+        lists_by_member[label] = {"query": _timed(listed, lists), "service": _timed(work_list, lists)}
     figures["open_case_list"] = lists_by_member
+    session.close()
     desk.turns.db.dispose()
     return figures
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from pathlib import Path
 from typing import Annotated
 
@@ -31,8 +32,18 @@ def run() -> None:
         raise fail(str(exc)) from None
     catalog(config)
     configure_logging(config.log_format)
-    upgrade(config.resolved_database_url)
+    _upgrade_apart(config.resolved_database_url)
     asyncio.run(serve(config))
+
+
+def _upgrade_apart(url: str) -> None:
+    """Pending migrations, applied by a child process that then exits: Alembic and the migration
+    scripts (about 18 MB) never stay in the memory of the bot, which runs for months."""
+    child = multiprocessing.get_context("spawn").Process(target=upgrade, args=(url,), name="motcua-migrate")
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise fail(f"the database could not be migrated (exit code {child.exitcode}; the error is above)")
 
 
 def sandbox(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:

@@ -4,6 +4,7 @@ each chat, and the HTTP server for webhooks."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from bot.feedback.feedback import Feedbacks
 from bot.feedback.ratings import Ratings
 from bot.reports.message import Reports
 from bot.runtime.background import Background
-from bot.runtime.concurrency import PerChatUpdates
+from bot.runtime.concurrency import QUEUED, PerChatUpdates
 from bot.runtime.pacing import WINDOW, Pacing, SendBudget
 from bot.settings import Settings
 from bot.staff.members import Invitations
@@ -147,6 +148,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .rate_limiter(pacing)
         .concurrent_updates(PerChatUpdates())
+        .update_queue(asyncio.Queue(maxsize=QUEUED))
         .build()
     )
     background = Background(desk, settings, clock)

@@ -3,9 +3,14 @@
 python-telegram-bot's `concurrent_updates=True` runs every update at once and so can answer a
 chat's second message before its first; the default runs one update at a time, so one chat's
 slow step (a download, a flood pause) holds every other citizen. This processor puts each
-update in its chat's lane (see `handlers.lanes.ChatLanes`) and returns at once, so the
-application's own limit never waits on a busy chat; `RUNNING` bounds how many updates do work
-(database, downloads) at the same time.
+update in its chat's lane (see `handlers.lanes.ChatLanes`) and returns at once, so a busy chat
+never holds up the others; `RUNNING` bounds how many updates do work (database, downloads) at
+the same time.
+
+`WAITING` bounds how many updates are taken in and not yet handled. Beyond it the processor
+stops taking updates, the application's queue (`QUEUED`, see `bot.runtime.app`) fills and the
+bot stops asking Telegram for more: a burst of 10,000 messages (everyone answering a storm
+warning) waits at Telegram, in order, instead of in the bot's memory (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -20,17 +25,24 @@ from telegram.ext import BaseUpdateProcessor
 from handlers.lanes import ChatLanes
 
 RUNNING = 32
-ACCEPTED = 1024
+WAITING = 256
+QUEUED = 100
+"""Updates fetched from Telegram and not yet taken in: one getUpdates answer."""
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, running: int = RUNNING) -> None:
-        super().__init__(ACCEPTED)
+    def __init__(self, running: int = RUNNING, waiting: int = WAITING) -> None:
+        # One at a time: the application then waits for each update to be taken in (at once,
+        # unless WAITING are in hand) before it takes the next from its queue.
+        super().__init__(1)
         self.lanes = ChatLanes()
         self._running = asyncio.Semaphore(running)
+        self._waiting = asyncio.Semaphore(waiting)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self.lanes.run(_chat_of(update), lambda: self._bounded(coroutine))
+        await self._waiting.acquire()
+        task = self.lanes.run(_chat_of(update), lambda: self._bounded(coroutine))
+        task.add_done_callback(lambda _: self._waiting.release())
 
     async def _bounded(self, coroutine: Awaitable[Any]) -> None:
         async with self._running:
