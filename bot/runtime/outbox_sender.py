@@ -1,10 +1,9 @@
 """The outbox's sending side: a worker in the bot process claims due messages (case notices,
 then feedback, then urgent and then other announcements, oldest first; `storage.outbox`) and
-sends each through its channel, retrying on network
-errors, server errors and flood limits, so an outage or a restart delays a notification but
-never loses it. A message is marked sent right after the channel accepts it; when the bot
-stops, sends under way are allowed to finish first, so only a hard crash in that instant can
-repeat one.
+sends each through its channel, retrying on network errors, server errors and flood limits, so
+an outage or a restart delays a notification but never loses it. A message is marked sent right
+after the channel accepts it; when the bot stops, sends under way are allowed to finish first,
+so only a hard crash in that instant can repeat one.
 """
 
 from __future__ import annotations
