@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
-import subprocess
 import time
-from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import yaml
 
+from bench.environment import describe
 from dialogs.catalog import load_catalog
 from dialogs.understanding import Understanding
 
@@ -51,24 +47,6 @@ def _timed_pass(understanding: Understanding, texts: list[str]) -> list[float]:
     return times
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=CORPUS.parent, timeout=5, check=False).stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 def run(rounds: int) -> dict[str, object]:
     texts = _texts()
     catalog = load_catalog()
@@ -78,10 +56,7 @@ def run(rounds: int) -> dict[str, object]:
     first = _timed_pass(understanding, texts)
     steady = [t for _ in range(rounds) for t in _timed_pass(understanding, texts)]
     return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu": _cpu(), "cpus": os.cpu_count(), "platform": platform.platform()},
-        "versions": {"python": platform.python_version(), "rapidfuzz": version("rapidfuzz"),
-                     "pydantic": version("pydantic"), "PyYAML": version("PyYAML"), "commit": _commit()},
+        **describe("rapidfuzz", "pydantic", "PyYAML"),
         "corpus_messages": len(texts),
         "build_ms": round(build_ms, 1),
         "first_pass": {k: round(v, 4) for k, v in _summary(first).items()},

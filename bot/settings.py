@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     digest_time: time = time(7, 30)
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)
-    send_rate: int = Field(default=25, ge=1, le=1000)
+    send_rate: int = Field(default=30, ge=1, le=1000)
+    allow_paid_broadcast: bool = False
+    feedback_per_day: int = Field(default=5, ge=1, le=100)
     chat_budget_updates: int = Field(default=20, ge=1, le=100_000)
     chat_budget_seconds: float = Field(default=10, gt=0, le=3600)
     listen: str | None = None

@@ -1,12 +1,12 @@
-"""Entry points for announcements: /thongbao for staff (compose, preview, confirm) and the
-subscribers' /huythongbao and /nhanthongbao."""
+"""Entry points for announcements: /thongbao for staff (compose, preview, mark urgent, confirm)
+and the subscribers' /huythongbao and /nhanthongbao."""
 
 from __future__ import annotations
 
 import asyncio
 
 from bot.announcements.broadcasts import announcement
-from bot.announcements.presses import AnnouncementPress
+from bot.announcements.presses import AnnouncementPress, Decision
 from dialogs.output import Outcome, Reply, Rich
 from handlers.desk import Desk, Request
 from locales import Translator, get_translator
@@ -52,7 +52,7 @@ async def on_draft(desk: Desk, request: Request) -> Outcome | None:
         if again is not None:
             replies.append(desk.broadcasts.compose_prompt(again, tr))
         return Outcome(replies)
-    return Outcome([desk.broadcasts.confirmation(broadcast, tr)])
+    return Outcome([await asyncio.to_thread(desk.broadcasts.confirmation, broadcast, tr)])
 
 
 async def on_decision(desk: Desk, request: Request) -> Outcome:
@@ -65,10 +65,15 @@ async def on_decision(desk: Desk, request: Request) -> Outcome:
     outcome, broadcast = decided
     if outcome == "cancel":
         return Outcome([Reply(Rich.plain(tr.gettext("Cancelled. Nothing was sent.")))])
-    if outcome == "send" and broadcast.id is not None:
+    if outcome in (Decision.URGENT, Decision.NORMAL):
+        confirmation = await asyncio.to_thread(desk.broadcasts.confirmation, broadcast, tr,
+                                               urgent=outcome == Decision.URGENT)
+        return Outcome([confirmation], close_buttons=True)
+    if outcome in (Decision.SEND, Decision.SEND_URGENT) and broadcast.id is not None:
         request.channel.wake_outbox()
-        text = tr.gettext("📣 Sending announcement #{id} to {n} subscribers…").format(id=broadcast.id,
-                                                                                     n=broadcast.recipients)
+        sending = (tr.gettext("🚨 Sending urgent announcement #{id} to {n} subscribers…") if broadcast.urgent
+                   else tr.gettext("📣 Sending announcement #{id} to {n} subscribers…"))
+        text = sending.format(id=broadcast.id, n=broadcast.recipients)
         progress = await request.channel.send(request.sender_id, Reply(Rich.plain(text)))
         if progress.message_id is not None:
             await asyncio.to_thread(desk.broadcasts.remember_progress_message, broadcast.id, progress.message_id)

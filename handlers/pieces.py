@@ -6,14 +6,14 @@ from dialogs.output import Rich, Segment
 
 
 def pieces(text: Rich, limit: int) -> list[Rich]:
-    """Split a long text at paragraph breaks, then at line breaks, so that no message exceeds
-    Telegram's limit; nothing is dropped."""
+    """Split a long text at paragraph breaks, then at line breaks, then anywhere, so that no
+    message exceeds the messenger's limit (`length`); nothing is dropped."""
     paragraphs = _split(text, "\n\n")
     parts: list[Rich] = []
     current = Rich()
     for paragraph in paragraphs:
         candidate = current + "\n\n" + paragraph if current else paragraph
-        if _length(candidate) <= limit:
+        if length(candidate) <= limit:
             current = candidate
             continue
         if current:
@@ -21,12 +21,12 @@ def pieces(text: Rich, limit: int) -> list[Rich]:
         current = Rich()
         for line in _split(paragraph, "\n"):
             candidate = current + "\n" + line if current else line
-            if _length(candidate) <= limit:
+            if length(candidate) <= limit:
                 current = candidate
                 continue
             if current:
                 parts.append(current)
-            while _length(line) > limit:
+            while length(line) > limit:
                 head, line = _cut(line, limit)
                 parts.append(head)
             current = line
@@ -35,7 +35,7 @@ def pieces(text: Rich, limit: int) -> list[Rich]:
     return parts
 
 
-def _length(text: Rich) -> int:
+def length(text: Rich) -> int:
     """Telegram counts UTF-16 code units (an emoji is two)."""
     return len(str(text).encode("utf-16-le")) // 2
 
@@ -54,18 +54,27 @@ def _split(text: Rich, separator: str) -> list[Rich]:
 
 
 def _cut(text: Rich, limit: int) -> tuple[Rich, Rich]:
-    head: list[Segment] = []
-    tail: list[Segment] = []
-    used = 0
+    """The longest head of a line that fits in `limit`, cut at its last space if it has one
+    (the space itself is left out), and the rest."""
+    plain = str(text)
+    end = used = 0
+    while end < len(plain) and used + length(Rich.plain(plain[end])) <= limit:
+        used += length(Rich.plain(plain[end]))
+        end += 1
+    end = max(end, 1)
+    space = plain.rfind(" ", 0, end + 1)
+    if space > 0:
+        return _slice(text, 0, space), _slice(text, space + 1, len(plain))
+    return _slice(text, 0, end), _slice(text, end, len(plain))
+
+
+def _slice(text: Rich, start: int, stop: int) -> Rich:
+    """Characters `start` to `stop` of `text`, with their emphasis."""
+    kept: list[Segment] = []
+    offset = 0
     for segment in text.segments:
-        room = (limit - used) // 2  # in characters, counting each as two units to stay safe
-        if room <= 0:
-            tail.append(segment)
-        elif _length(Rich((segment,))) <= limit - used:
-            head.append(segment)
-            used += _length(Rich((segment,)))
-        else:
-            head.append(Segment(segment.text[:room], segment.emphasis))
-            tail.append(Segment(segment.text[room:], segment.emphasis))
-            used = limit
-    return Rich(tuple(head)), Rich(tuple(tail))
+        piece = segment.text[max(start - offset, 0):max(stop - offset, 0)]
+        if piece:
+            kept.append(Segment(piece, segment.emphasis))
+        offset += len(segment.text)
+    return Rich(tuple(kept))

@@ -2,6 +2,8 @@
 
 The schema is only ever created by Alembic migrations (`upgrade`), never by
 `SQLModel.metadata.create_all`, so a database made today and one made a year ago end up the same.
+Alembic is imported only where migrations are run: `motcua run` runs them in a child process
+(`bot.cli.run`), so Alembic and the migration scripts (about 18 MB) never stay in the bot's memory.
 """
 
 from __future__ import annotations
@@ -9,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
 from storage.models import ProcessedUpdate
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -40,6 +43,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # noqa: PLC0415 - see the module's docstring
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -48,6 +53,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Apply pending migrations; cheap when there are none, so `motcua run` always calls it."""
+    from alembic import command  # noqa: PLC0415 - see the module's docstring
+
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")

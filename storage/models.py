@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Integer, TypeDecorator, UniqueConstraint
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, TypeDecorator,
+                        UniqueConstraint, false, text)
 from sqlmodel import Field, SQLModel
 
 
@@ -74,8 +75,18 @@ class Consent(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
+OPEN_CASE_STATUSES = ("submitted", "in_progress", "awaiting_supplement", "ready")
+"""`bot.cases.status.OPEN` (a test keeps the two equal), for the index of open cases."""
+_OPEN = text("status IN ({})".format(", ".join(f"'{status}'" for status in OPEN_CASE_STATUSES)))
+
+
 class Case(SQLModel, table=True):
+    """Officers' lists read the open cases, oldest due first, through a partial index that holds
+    only them (a few thousand among a million), with the statuses written as literals in the
+    query (`bot.cases.work_list`) so that the database can tell the index applies."""
+
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_open_by_due", "due_date", "id", postgresql_where=_OPEN, sqlite_where=_OPEN),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, index=True)
@@ -253,6 +264,7 @@ class Broadcast(SQLModel, table=True):
     media_kind: str | None = None
     media_file_id: str | None = None
     status: str = "draft"
+    urgent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     recipients: int = 0
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

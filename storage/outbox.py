@@ -18,8 +18,13 @@ from sqlmodel import Session, col, select
 from dialogs.output import Reply
 from storage.models import OutboxMessage
 
+# The outbox sends lower numbers first, oldest first within a number.
 CASE_PRIORITY = 0
-"""Case notifications go before everything else, so an announcement never delays them."""
+"""Case notifications go before everything else, so nothing else ever delays them."""
+FEEDBACK_PRIORITY = 5
+"""Feedback for the staff and the office's answers: behind case notifications, before announcements."""
+URGENT_PRIORITY = 8
+"""Urgent announcements (a storm, a flood) go ahead of every other announcement."""
 BULK_PRIORITY = 10
 
 
@@ -29,9 +34,10 @@ def enqueue(session: Session, chat_id: int, reply: Reply, *, now: datetime, prio
 
 
 def enqueue_broadcast(session: Session, chat_ids: Iterable[int], reply: Reply, *, broadcast_id: int,
-                      now: datetime) -> int:
+                      now: datetime, urgent: bool = False) -> int:
     payload = reply.to_json()
-    rows = [OutboxMessage(chat_id=chat, payload=payload, priority=BULK_PRIORITY, next_attempt_at=now, created_at=now,
+    priority = URGENT_PRIORITY if urgent else BULK_PRIORITY
+    rows = [OutboxMessage(chat_id=chat, payload=payload, priority=priority, next_attempt_at=now, created_at=now,
                           broadcast_id=broadcast_id) for chat in chat_ids]
     session.add_all(rows)
     return len(rows)

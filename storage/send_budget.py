@@ -4,7 +4,7 @@ One row per send in `send_slots`; a process that wants to send takes a transacti
 lock (so takers count one after another), forgets the rows older than the window, and adds its
 row if fewer than `rate` remain. Times are the database server's clock, so processes on machines
 whose clocks differ still share one window. PostgreSQL only: SQLite runs one process, which keeps
-its window in memory (`bot.runtime.pacing.LocalWindow`).
+its window in memory (`bot.runtime.pacing.RollingWindows`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from sandbox.botprocess import BotDidNotStart, BotProcess
 from storage.db import make_engine, upgrade
 from tests.support.people import Citizen
 from sandbox.botapi import FakeBotAPI
-from tests.support.pg import PostgresServer, PostgresUnavailable
+from sandbox.postgres import PostgresServer, PostgresUnavailable
 
 
 # Property tests (tests/unit/test_properties_*.py): a hundred random examples each while developing,

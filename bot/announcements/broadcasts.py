@@ -1,31 +1,37 @@
 """Announcements (thông báo) from the office's staff to every subscriber.
 
-A staff member composes, sees a preview exactly as citizens will, and confirms; confirming
-writes one outbox row per subscriber in one transaction. The outbox worker delivers them paced
-to Telegram's limits, after any case notification; so a restart resumes the broadcast where it
-stopped, and each subscriber is queued exactly once.
+A staff member composes, sees a preview exactly as citizens will, with the number of
+recipients and the expected time, and confirms; confirming writes one outbox row per
+subscriber in one transaction. The outbox worker delivers them paced to Telegram's limits,
+after any case notification and feedback; so a restart resumes the broadcast where it stopped,
+and each subscriber is queued exactly once. An urgent announcement (a storm, a flood) goes
+ahead of every other announcement and, when the office enabled it, as a paid broadcast
+(`bot.announcements.urgency`), whose cost in Stars the preview states before it can be sent.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Literal
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.announcements.presses import AnnouncementPress, Decision
+from bot.announcements.urgency import Estimate, Rates, estimate, split_duration
 from bot.conversation.turns import Turns
 from bot.staff.permissions import active_member, may_speak_for_the_office
 from dialogs.output import Attachment, Button, Reply, Rich
 from locales import Translator
 from storage.db import transaction
 from storage.models import Broadcast, OutboxMessage, Subscriber
-from storage.outbox import enqueue_broadcast
+from storage.outbox import BULK_PRIORITY, URGENT_PRIORITY, enqueue_broadcast
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -66,10 +72,22 @@ def announcement(broadcast: Broadcast) -> Reply:
     return Reply(plain, attachments=attachments, authored_html=broadcast.text)
 
 
+def duration(seconds: float, tr: Translator) -> str:
+    """'5 phút 58 giây'; from an hour up, to the minute, rounded up."""
+    if seconds >= 3600:
+        seconds = math.ceil(seconds / 60) * 60
+    hours, minutes, rest = split_duration(seconds)
+    if hours:
+        return tr.gettext("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    if minutes:
+        return tr.gettext("{minutes} min {seconds} s").format(minutes=minutes, seconds=rest)
+    return tr.gettext("{seconds} s").format(seconds=rest)
+
+
 class Broadcasts:
-    def __init__(self, turns: Turns, rate: int) -> None:
+    def __init__(self, turns: Turns, rates: Rates) -> None:
         self.turns = turns
-        self.rate = rate
+        self.rates = rates
 
     # ----- subscriptions ---------------------------------------------------------------------
 
@@ -122,7 +140,9 @@ class Broadcasts:
             return broadcast
 
     def decide(self, update_id: int, telegram_id: int, press: AnnouncementPress) -> tuple[str, Broadcast] | None:
-        """A tap on "send" or "cancel" under a preview; None when it is stale, repeated or not allowed."""
+        """A tap under a preview: the decision it made ("send", "urgent_send", "cancel"), the
+        confirmation it asks for ("urgent", "normal"), or "unchanged" when it is stale; None when
+        it is repeated or not allowed."""
         with self.turns.begin(update_id, telegram_id) as turn:
             if turn is None or not may_speak_for_the_office(active_member(turn.session, telegram_id)):
                 return None
@@ -130,10 +150,14 @@ class Broadcasts:
             if broadcast is None or broadcast.author_id != telegram_id:
                 return None
             editable = broadcast.status in (BroadcastStatus.COMPOSING, BroadcastStatus.DRAFT)
+            draft = broadcast.status == BroadcastStatus.DRAFT
             if press.decision is Decision.CANCEL and editable:
                 broadcast.status = BroadcastStatus.CANCELLED
-            elif press.decision is Decision.SEND and broadcast.status == BroadcastStatus.DRAFT:
+            elif press.decision in (Decision.SEND, Decision.SEND_URGENT) and draft:
+                broadcast.urgent = press.decision is Decision.SEND_URGENT
                 self._queue(turn.session, broadcast, turn.now)
+            elif press.decision in (Decision.URGENT, Decision.NORMAL) and draft:
+                return (press.decision.value, broadcast)
             else:
                 return ("unchanged", broadcast)
             turn.session.add(broadcast)
@@ -143,8 +167,19 @@ class Broadcasts:
     def _queue(session: Session, broadcast: Broadcast, now: datetime) -> None:
         chats = session.exec(select(Subscriber.chat_id).where(col(Subscriber.subscribed).is_(True))
                              .order_by(col(Subscriber.chat_id))).all()
-        count = enqueue_broadcast(session, chats, announcement(broadcast), broadcast_id=broadcast.id or 0, now=now)
+        count = enqueue_broadcast(session, chats, announcement(broadcast), broadcast_id=broadcast.id or 0, now=now,
+                                  urgent=broadcast.urgent)
         broadcast.status, broadcast.recipients, broadcast.confirmed_at = BroadcastStatus.SENDING, count, now
+
+    def estimate(self, broadcast: Broadcast, *, urgent: bool) -> Estimate:
+        """Recipients, time and cost if it were confirmed now, after the announcements queued
+        ahead of it (for an urgent one, only other urgent ones)."""
+        with Session(self.turns.db) as session:
+            ahead = session.exec(select(func.count()).select_from(OutboxMessage).where(
+                col(OutboxMessage.broadcast_id).is_not(None), col(OutboxMessage.status).in_(["pending", "sending"]),
+                OutboxMessage.priority <= (URGENT_PRIORITY if urgent else BULK_PRIORITY))).one()
+            recipients = self.recipients(session)
+        return estimate(recipients, ahead, self.rates, urgent=urgent)
 
     def remember_progress_message(self, broadcast_id: int, message_id: int) -> None:
         with transaction(self.turns.db) as session:
@@ -170,21 +205,40 @@ class Broadcasts:
         if broadcast.status == BroadcastStatus.DONE:
             head = _("✅ Announcement #{id} finished.").format(id=broadcast.id)
         else:
-            seconds = max(progress.remaining, 0) / self.rate
-            head = _("📣 Sending announcement #{id}… about {minutes} min {seconds} s left.").format(
-                id=broadcast.id, minutes=int(seconds // 60), seconds=int(seconds % 60))
+            left = estimate(max(progress.remaining, 0), 0, self.rates, urgent=broadcast.urgent)
+            head = _("📣 Sending announcement #{id}… about {time} left.").format(
+                id=broadcast.id, time=duration(left.seconds, tr))
         return Rich.plain("\n".join([
             head, _("Sent: {sent} / {total}").format(sent=progress.sent, total=progress.total),
             _("Failed (blocked the bot or unreachable): {failed}").format(failed=progress.failed),
             _("Remaining: {remaining}").format(remaining=max(progress.remaining, 0))]))
 
-    @staticmethod
-    def confirmation(broadcast: Broadcast, tr: Translator) -> Reply:
+    def confirmation(self, broadcast: Broadcast, tr: Translator, *, urgent: bool = False) -> Reply:
+        """What confirming will do: to how many, how long it will take and, for an urgent one
+        sent as a paid broadcast, its cost, with the buttons to send it so, switch, or cancel."""
         _ = tr.gettext
-        text = _("This is how the announcement will look. Send it to {n} subscribers?").format(n=broadcast.recipients)
-        return Reply(Rich.plain(text), ((Button.to(_("✅ Send"), AnnouncementPress(broadcast.id or 0, Decision.SEND)),
-                                         Button.to(_("✖️ Cancel"),
-                                                   AnnouncementPress(broadcast.id or 0, Decision.CANCEL))),))
+        plan = self.estimate(broadcast, urgent=urgent)
+        figures = [Rich.plain(_("Recipients: {n} subscribers").format(n=tr.number(plan.recipients))),
+                   Rich.plain(_("Expected time: about {time}").format(time=duration(plan.seconds, tr)))]
+        press = partial(AnnouncementPress, broadcast.id or 0)
+        cancel = Button.to(_("✖️ Cancel"), press(Decision.CANCEL))
+        if not urgent:
+            head = Rich.plain(_("This is how the announcement will look. Send it?"))
+            return Reply(Rich.join("\n", [head, *figures]),
+                         ((Button.to(_("✅ Send"), press(Decision.SEND)), cancel),
+                          (Button.to(_("🚨 Urgent…"), press(Decision.URGENT)),)))
+        if plan.paid:
+            head = Rich.of(_("🚨 **Urgent announcement**: it goes ahead of every other announcement, as a paid "
+                             "broadcast of Telegram (up to 1,000 messages a second)."))
+            figures.append(Rich.of(_("Cost: at most **{stars} Telegram Stars** (0.1 Star for each message above the "
+                                     "free 30 a second), taken from the bot's balance."),
+                                   stars=tr.number(plan.stars)))
+        else:
+            head = Rich.of(_("🚨 **Urgent announcement**: it goes ahead of every other announcement, at the usual "
+                             "rate (paid broadcasts are not enabled in the settings)."))
+        return Reply(Rich.join("\n", [head, *figures]),
+                     ((Button.to(_("🚨 Send urgently"), press(Decision.SEND_URGENT)), cancel),
+                      (Button.to(_("↩️ Not urgent"), press(Decision.NORMAL)),)))
 
     @staticmethod
     def compose_prompt(broadcast: Broadcast, tr: Translator) -> Reply:

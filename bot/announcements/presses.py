@@ -10,12 +10,17 @@ from dialogs.output import Press, RowId
 
 class Decision(StrEnum):
     SEND = "send"
+    SEND_URGENT = "urgent_send"
+    URGENT = "urgent"
+    """Show what sending it as urgent means (time, cost) before it can be sent so."""
+    NORMAL = "normal"
     CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
 class AnnouncementPress(Press):
-    """Send or cancel under an announcement's preview."""
+    """Under an announcement's preview: send it, send it as urgent, see either, or cancel. A
+    send says which it is, so a button always does what the message above it said."""
 
     ROUTE = "announce"
 

@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -228,6 +226,9 @@ def read_manifest(source: Path, target: Target) -> Manifest:
     if engine != target.engine:
         raise BackupError(f"this is a {engine} backup and MOTCUA_DATABASE_URL is {target.engine}: "
                           f"restore it into a {engine} database")
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - kept out of the bot's memory (storage.db)
+    from alembic.util.exc import CommandError  # noqa: PLC0415
+
     try:
         ScriptDirectory.from_config(alembic_config(target.url)).get_revision(manifest["alembic_revision"])
     except CommandError:

@@ -12,7 +12,7 @@ import typer
 from bot.cases.due_dates import WorkCalendar
 from bot.cli.common import Format, catalog, database, fail, moment, print_rows, settings
 from bot.reports.export import report_csv, report_sections, report_xlsx, text
-from bot.reports.figures import compute_report
+from bot.reports.figures import MAX_PERIOD_YEARS, compute_report, period_too_long
 
 
 class ReportFormat(StrEnum):
@@ -48,6 +48,8 @@ def report(
     last = _day(end, "--to") if end is not None else today
     if last < first:
         raise fail(f"--to ({last}) is before --from ({first})")
+    if period_too_long(first, last):
+        raise fail(f"{first} – {last} is longer than {MAX_PERIOD_YEARS} years: ask for a shorter period")
     with database() as (_, session):
         figures = compute_report(session, procedures, WorkCalendar.of(config), config.tz, first, last, now)
     if output_format is ReportFormat.TABLE:

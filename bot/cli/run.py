@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from pathlib import Path
 from typing import Annotated
 
@@ -44,11 +45,21 @@ def run(webhook: WebhookOption = None, listen: ListenOption = None) -> None:
     url = config.resolved_database_url
     try:
         with sole_receiver(make_engine(url), url, webhook=config.webhook_url is not None):
-            upgrade(url)
+            _upgrade_apart(url)
             restrict_existing(config)
             asyncio.run(serve(config))
     except (AnotherProcess, SettingsError) as exc:
         raise fail(str(exc)) from None
+
+
+def _upgrade_apart(url: str) -> None:
+    """Pending migrations, applied by a child process that then exits: Alembic and the migration
+    scripts (about 18 MB) never stay in the memory of the bot, which runs for months."""
+    child = multiprocessing.get_context("spawn").Process(target=upgrade, args=(url,), name="motcua-migrate")
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise fail(f"the database could not be migrated (exit code {child.exitcode}; the error is above)")
 
 
 def sandbox(port: PortOption = SANDBOX_PORT, data_dir: DataDirOption = None) -> None:

@@ -2,15 +2,16 @@
 
 Only active staff and admins may answer, and only one answer per feedback is accepted. Staff
 learn a citizen only by the feedback number: they see the text and the photo, never a name, a
-phone number or a chat id.
+phone number or a chat id. A chat may send a few feedbacks a day (MOTCUA_FEEDBACK_PER_DAY), so
+that nobody can flood the staff; feedback and answers are queued behind case notifications.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.conversation.turns import Turns, language_of
@@ -20,22 +21,40 @@ from bot.staff.permissions import NOT_ALLOWED, active_member, may_speak_for_the_
 from dialogs.output import Attachment, Button, Outcome, Reply, Rich
 from locales import Translator, get_translator
 from storage.models import Feedback, StaffMember
-from storage.outbox import enqueue
+from storage.outbox import FEEDBACK_PRIORITY, enqueue
 
 MAX_TEXT = 3000
 
 
 class Feedbacks:
-    def __init__(self, turns: Turns, tz: ZoneInfo) -> None:
+    def __init__(self, turns: Turns, tz: ZoneInfo, per_day: int) -> None:
         self.turns = turns
         self.tz = tz
+        self.per_day = per_day
 
     def feedback_prompt(self, update_id: int, chat_id: int) -> Outcome | None:
-        """The home screen's button or /gopy: ask for the feedback with a prompt to reply to."""
+        """The home screen's button or /gopy: ask for the feedback with a prompt to reply to,
+        unless the chat has sent all it may today."""
         with self.turns.begin(update_id, chat_id) as turn:
             if turn is None:
                 return None
+            if self._sent_today(turn.session, chat_id, turn.now) >= self.per_day:
+                return self._enough_today(turn.tr)
             return Outcome(prompt=turn.tr.gettext(FEEDBACK_PROMPT))
+
+    def _sent_today(self, session: Session, chat_id: int, now: datetime) -> int:
+        """Feedbacks from the chat since midnight at the office."""
+        midnight = datetime.combine(now.astimezone(self.tz).date(), time(), self.tz)
+        return session.exec(select(func.count()).select_from(Feedback).where(
+            Feedback.chat_id == chat_id, Feedback.created_at >= midnight,
+            Feedback.created_at < midnight + timedelta(days=1))).one()
+
+    def _enough_today(self, tr: Translator) -> Outcome:
+        text = tr.ngettext("Thank you: you have sent {n} feedback today, as many as one person may send in a day. "
+                           "The office will read it; you can write again tomorrow.",
+                           "Thank you: you have sent {n} feedbacks today, as many as one person may send in a day. "
+                           "The office will read them; you can write again tomorrow.", self.per_day)
+        return Outcome([Reply(Rich.plain(text.format(n=self.per_day)))])
 
     def submit(self, update_id: int, chat_id: int, text: str | None, photo_file_id: str | None, *,
                other_media: bool = False) -> Outcome | None:
@@ -45,6 +64,8 @@ class Feedbacks:
             if turn is None:
                 return None
             session, tr = turn.session, turn.tr
+            if self._sent_today(session, chat_id, turn.now) >= self.per_day:
+                return self._enough_today(tr)
             body = (text or "").strip()
             if not body or len(body) > MAX_TEXT or other_media:
                 warning = tr.gettext("Please write your feedback as text (or as the caption of one photo), "
@@ -66,12 +87,12 @@ class Feedbacks:
         if item.photo_file_id:
             caption = Rich.plain(tr.gettext("Photo attached to feedback #{id}").format(id=item.id))
             photo = Attachment("photo", caption, telegram_file_id=item.photo_file_id)
-            enqueue(session, member.telegram_id, Reply(attachments=(photo,)), now=now)
+            enqueue(session, member.telegram_id, Reply(attachments=(photo,)), now=now, priority=FEEDBACK_PRIORITY)
         heading = tr.gettext("💬 Feedback #{id} from a citizen ({time}):").format(
             id=item.id, time=tr.datetime(item.created_at.astimezone(self.tz)))
         reply = Reply(Rich.bold(heading) + "\n\n" + item.text,
                       ((Button.to(tr.gettext("↩️ Answer"), AnswerPress(item.id or 0)),),))
-        enqueue(session, member.telegram_id, reply, now=now)
+        enqueue(session, member.telegram_id, reply, now=now, priority=FEEDBACK_PRIORITY)
 
     def press_answer(self, update_id: int, telegram_id: int, press: AnswerPress) -> Outcome | None:
         """A staff member taps "Answer": checked, then asked for the text with a prompt."""
@@ -116,7 +137,8 @@ class Feedbacks:
                 return Outcome([self._answered_by(session, item, tr)])
             citizen = get_translator(language_of(session, item.chat_id))
             heading = citizen.gettext("The office answered your feedback #{id}:").format(id=item.id)
-            enqueue(session, item.chat_id, Reply(Rich.plain(f"{heading}\n\n{body}")), now=turn.now)
+            enqueue(session, item.chat_id, Reply(Rich.plain(f"{heading}\n\n{body}")), now=turn.now,
+                    priority=FEEDBACK_PRIORITY)
             done = tr.gettext("Your answer to feedback #{id} was sent to the citizen.").format(id=item.id)
             return Outcome([Reply(Rich.plain("✅ " + done))])
 

@@ -194,6 +194,19 @@ GROUP_ONLINE = N_("Online services")
 GROUP_SATISFACTION = N_("Satisfaction")
 
 
+MAX_PERIOD_YEARS = 2
+"""The longest period a report covers: every case of the period is read and its working days
+counted, which over many years would keep the bot busy for long, for a figure nobody needs."""
+
+
+def period_too_long(start: date, end: date) -> bool:
+    """Whether `start`–`end` (both included) is longer than MAX_PERIOD_YEARS; a period from
+    29 February may end on 28 February."""
+    year = start.year + MAX_PERIOD_YEARS
+    first_beyond = date(year, 3, 1) if (start.month, start.day) == (2, 29) else start.replace(year=year)
+    return end >= first_beyond
+
+
 def local_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants of the office's midnight opening `start` and the one closing `end`."""
     low = datetime.combine(start, time(0), tzinfo=tz).astimezone(UTC)

@@ -6,22 +6,19 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_percent
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.cases.due_dates import WorkCalendar
 from bot.cases.status import CaseStatus
 from bot.reports.chart import report_chart
-from bot.reports.figures import SCORE_LABELS, SCORES, Days, Rate, Report, compute_report
+from bot.reports.figures import (MAX_PERIOD_YEARS, SCORE_LABELS, SCORES, Days, Rate, Report, compute_report,
+                                 period_too_long)
 from bot.staff.permissions import active_member, may_see_figures
 from dialogs.catalog import Catalog
 from dialogs.output import Attachment, Reply, Rich
 from locales import Translator, get_translator
-
-
-def _number(value: float, tr: Translator) -> str:
-    return format_decimal(value, format="#,##0.#", locale=tr.language)
 
 
 def _rate(rate: Rate, tr: Translator) -> str:
@@ -29,7 +26,7 @@ def _rate(rate: Rate, tr: Translator) -> str:
 
 
 def _days(days: Days, tr: Translator) -> str:
-    return "—" if days.value is None else _number(days.value, tr)
+    return "—" if days.value is None else tr.number(days.value)
 
 
 def report_message(report: Report, tr: Translator, office: str | None = None) -> Rich:
@@ -127,6 +124,14 @@ class Reports:
                 usage = _("Usage: /thongke for this month, or /thongke FROM TO with dates like {example}.").format(
                     example=f"{month_start(today).isoformat()} {today.isoformat()}")
                 return [Reply(Rich.plain(usage))]
+            if period_too_long(*period):
+                text = tr.ngettext("A period can be at most {n} year long; {start} – {end} is longer. Please ask "
+                                   "for a shorter one, for example /thongke {example}.",
+                                   "A period can be at most {n} years long; {start} – {end} is longer. Please ask "
+                                   "for a shorter one, for example /thongke {example}.", MAX_PERIOD_YEARS)
+                example = f"{period[1].replace(day=1, month=1).isoformat()} {period[1].isoformat()}"
+                return [Reply(Rich.plain(text.format(n=MAX_PERIOD_YEARS, start=tr.date(period[0]),
+                                                     end=tr.date(period[1]), example=example)))]
             report = compute_report(session, self.catalog, self.calendar, self.tz, *period, now)
         replies = [Reply(report_message(report, tr, self.office))]
         if report.cases.total:

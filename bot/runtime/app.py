@@ -4,6 +4,7 @@ each chat, and the HTTP server for webhooks."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot.announcements.broadcasts import Broadcasts
+from bot.announcements.urgency import PAID_RATE, Rates
 from bot.cases.due_dates import WorkCalendar
 from bot.cases.filing import CaseFiling
 from bot.cases.lookup import CaseLookup
@@ -28,10 +30,10 @@ from bot.feedback.ratings import Ratings
 from bot.privacy.rights import CitizenRights
 from bot.reports.message import Reports
 from bot.runtime.background import Background
-from bot.runtime.concurrency import PerChatUpdates
+from bot.runtime.concurrency import QUEUED, PerChatUpdates
 from bot.runtime.leader import Leadership
 from bot.runtime.metrics import MeteredRequest, Metrics
-from bot.runtime.pacing import Pacing, SendBudget, window_for
+from bot.runtime.pacing import WINDOW, Pacing, SendBudget, shared_window_for
 from bot.runtime.webhook import Receipts, TelegramWebhook
 from bot.settings import Settings
 from bot.staff.members import Invitations
@@ -73,6 +75,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def send_rates(settings: Settings) -> Rates:
+    """The messages a second the pacing lets through, free and (when enabled) paid."""
+    return Rates(settings.send_rate / WINDOW, PAID_RATE / WINDOW if settings.allow_paid_broadcast else None)
+
+
 def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Desk:
     catalog = load_catalog(settings.procedures_dir)
     db = make_engine(settings.resolved_database_url)
@@ -95,8 +102,8 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
         work_list=WorkList(workflow),
         lookup=CaseLookup(db, catalog, settings.tz, settings.case_code_prefix),
         ratings=Ratings(turns),
-        feedbacks=Feedbacks(turns, settings.tz),
-        broadcasts=Broadcasts(turns, settings.send_rate),
+        feedbacks=Feedbacks(turns, settings.tz, settings.feedback_per_day),
+        broadcasts=Broadcasts(turns, send_rates(settings)),
         reports=Reports(db, catalog, calendar, settings.tz, clock, settings.office_name),
         invitations=Invitations(turns),
         rights=CitizenRights(turns, catalog, notices, files, settings),
@@ -128,13 +135,14 @@ class Assembly:
     zalo: Zalo | None
     gate: FloodGate
 
-    async def deliver(self, chat_id: int, reply: Reply) -> None:
-        """An outbox message, through the channel of its chat."""
+    async def deliver(self, chat_id: int, reply: Reply, paid: bool) -> None:
+        """An outbox message, through the channel of its chat; `paid` (an urgent announcement)
+        is Telegram's paid broadcast, which Zalo does not have."""
         channel = self.desk.chats.channel_of(chat_id)
         if channel == ZALO and self.zalo is not None:
             await self.zalo.channel.deliver(chat_id, reply, bulk=True)
         elif channel == TELEGRAM:
-            await self.telegram.deliver(chat_id, reply, bulk=True)
+            await self.telegram.deliver(chat_id, reply, bulk=True, paid=paid)
         else:
             raise LookupError(f"chat {chat_id} is on {channel}, which is not configured")
 
@@ -153,7 +161,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
         metrics.telegram_update_handled(update, seconds)
         receipts.handled(update)
 
-    pacing = Pacing(SendBudget(settings.send_rate, window_for(db, TELEGRAM, settings.send_rate)))
+    pacing = Pacing(SendBudget(settings.send_rate, shared=shared_window_for(db, TELEGRAM, settings.send_rate)))
     gate = FloodGate(FloodBudget(settings.chat_budget_updates, settings.chat_budget_seconds), desk.turns)
     processor = PerChatUpdates(gate, finished=finished)
     token = settings.require_token()
@@ -165,6 +173,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
         .request(MeteredRequest(metrics, connection_pool_size=CONNECTIONS))
         .rate_limiter(pacing)
         .concurrent_updates(processor)
+        .update_queue(asyncio.Queue(maxsize=QUEUED))
         .build()
     )
     background = Background(desk, settings, clock)
@@ -189,7 +198,7 @@ def _zalo(settings: Settings, desk: Desk, background: Background, gate: FloodGat
     secret = settings.zalo_secret_key
     assert settings.zalo_app_id is not None and secret is not None
     api = ZaloApi(settings.zalo_api_url, TokenKeeper(desk.turns.db, settings, clock))
-    budget = SendBudget(settings.zalo_send_rate, window_for(desk.turns.db, ZALO, settings.zalo_send_rate))
+    budget = SendBudget(settings.zalo_send_rate, shared=shared_window_for(desk.turns.db, ZALO, settings.zalo_send_rate))
     channel = ZaloChannel(api, desk.chats, desk.turns, desk.files, budget,
                           status_template=settings.zalo_status_template, clock=clock,
                           wake_outbox=background.wake_outbox)

@@ -43,7 +43,8 @@ class Background:
     def connect(self, deliver: Deliver, busy_chats: Callable[[], set[int | str]], telegram: TelegramChannel) -> None:
         """The outbox sends through `deliver` (the channel of each chat); progress is shown on Telegram."""
         self.channel = telegram
-        self.worker = OutboxWorker(self.desk.turns.db, deliver, self.clock, busy_chats)
+        self.worker = OutboxWorker(self.desk.turns.db, deliver, self.clock, busy_chats,
+                                   paid_broadcast=self.settings.allow_paid_broadcast)
 
     def wake_outbox(self) -> None:
         if self.worker is not None:

@@ -3,12 +3,17 @@
 python-telegram-bot's `concurrent_updates=True` runs every update at once and so can answer a
 chat's second message before its first; the default runs one update at a time, so one chat's
 slow step (a download, a flood pause) holds every other citizen. This processor puts each
-update in its chat's lane (see `handlers.lanes.ChatLanes`) and returns at once, so the
-application's own limit never waits on a busy chat; `RUNNING` bounds how many updates do work
-(database, downloads) at the same time. An update over its chat's budget (`handlers.flood`)
-never enters the lane: it is dropped, and the chat is asked once to wait. `finished` hears of
-each update once it is handled or dropped, with the time it took from its arrival (a webhook
-request waits for it; the metrics count it).
+update in its chat's lane (see `handlers.lanes.ChatLanes`) and returns at once, so a busy chat
+never holds up the others; `RUNNING` bounds how many updates do work (database, downloads) at
+the same time. An update over its chat's budget (`handlers.flood`) never enters the lane: it is
+dropped, and the chat is asked once to wait. `finished` hears of each update once it is handled
+or dropped, with the time it took from its arrival (a webhook request waits for it; the metrics
+count it).
+
+`WAITING` bounds how many updates are taken in and not yet handled. Beyond it the processor
+stops taking updates, the application's queue (`QUEUED`, see `bot.runtime.app`) fills and the
+bot stops asking Telegram for more: a burst of 10,000 messages (everyone answering a storm
+warning) waits at Telegram, in order, instead of in the bot's memory (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -26,20 +31,25 @@ from handlers.flood import Admission, FloodGate
 from handlers.lanes import ChatLanes
 
 RUNNING = 32
-ACCEPTED = 1024
+WAITING = 256
+QUEUED = 100
+"""Updates fetched from Telegram and not yet taken in: one getUpdates answer."""
 
 
 Finished = Callable[[object, float], None]
 
 
 class PerChatUpdates(BaseUpdateProcessor):
-    def __init__(self, gate: FloodGate, running: int = RUNNING,
+    def __init__(self, gate: FloodGate, running: int = RUNNING, waiting: int = WAITING,
                  finished: Finished = lambda update, seconds: None) -> None:
-        super().__init__(ACCEPTED)
+        # One at a time: the application then waits for each update to be taken in (at once,
+        # unless WAITING are in hand) before it takes the next from its queue.
+        super().__init__(1)
         self.lanes = ChatLanes()
         self.gate = gate
         self.finished = finished
         self._running = asyncio.Semaphore(running)
+        self._waiting = asyncio.Semaphore(waiting)
         self._ask_to_wait: Callable[[int], Awaitable[None]] | None = None
 
     def connect(self, ask_to_wait: Callable[[int], Awaitable[None]]) -> None:
@@ -53,17 +63,18 @@ class PerChatUpdates(BaseUpdateProcessor):
         if isinstance(update, Update):
             album = update.message.media_group_id if update.message is not None else None
             admission = self.gate.admit(update.update_id, chat, album)
-        if admission is Admission.TAKE:
-            self.lanes.run(chat, lambda: self._bounded(update, coroutine, arrived))
-            return
-        if inspect.iscoroutine(coroutine):
-            coroutine.close()
-        private = _private_chat(update)
-        if admission is Admission.WARN and private is not None and self._ask_to_wait is not None:
-            ask = self._ask_to_wait
-            self.lanes.run(chat, lambda: self._bounded(update, ask(private), arrived))
-            return
-        self.finished(update, time.monotonic() - arrived)
+        work = coroutine
+        if admission is not Admission.TAKE:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()
+            private = _private_chat(update)
+            if admission is not Admission.WARN or private is None or self._ask_to_wait is None:
+                self.finished(update, time.monotonic() - arrived)
+                return
+            work = self._ask_to_wait(private)
+        await self._waiting.acquire()
+        task = self.lanes.run(chat, lambda: self._bounded(update, work, arrived))
+        task.add_done_callback(lambda _: self._waiting.release())
 
     async def _bounded(self, update: object, coroutine: Awaitable[Any], arrived: float) -> None:
         try:

@@ -1,9 +1,9 @@
-"""The outbox's sending side: a worker in the bot process claims due messages (case notices
-before announcements, oldest first) and sends each through its channel, retrying on network
-errors, server errors and flood limits, so an outage or a restart delays a notification but
-never loses it. A message is marked sent right after the channel accepts it; when the bot
-stops, sends under way are allowed to finish first, so only a hard crash in that instant can
-repeat one.
+"""The outbox's sending side: a worker in the bot process claims due messages (case notices,
+then feedback, then urgent and then other announcements, oldest first; `storage.outbox`) and
+sends each through its channel, retrying on network errors, server errors and flood limits, so
+an outage or a restart delays a notification but never loses it. A message is marked sent right
+after the channel accepts it; when the bot stops, sends under way are allowed to finish first,
+so only a hard crash in that instant can repeat one.
 
 How a message is claimed depends on the database. On PostgreSQL, where several processes may
 run, the claim is the row lock of `SELECT … FOR UPDATE SKIP LOCKED`, held by a transaction that
@@ -32,6 +32,7 @@ from handlers.desk import Refused, RetryLater, Transient, Unreachable, WindowClo
 from storage.db import transaction
 from storage.locks import is_postgresql
 from storage.models import OutboxMessage, Subscriber
+from storage.outbox import URGENT_PRIORITY
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ MAX_ATTEMPTS = 8
 CLAIM_WINDOW = 50
 HELD = "held"
 """Waiting for the person to write again: the channel may not message them now (Zalo's window)."""
-Deliver = Callable[[int, Reply], Awaitable[object]]
+Deliver = Callable[[int, Reply, bool], Awaitable[object]]
+"""Sends one message to a chat; the flag asks for Telegram's paid broadcast."""
 
 
 @dataclass
@@ -70,14 +72,16 @@ class Claim:
 
 
 class OutboxWorker:
-    """Sends due outbox messages, case notices before announcements, oldest first. The pacing
-    (shared with direct replies) keeps the overall rate and one message a second per chat; the
-    worker skips chats that are not free yet and keeps a few sends in flight so slow answers do
-    not slow the rate."""
+    """Sends due outbox messages in order of priority, oldest first. The pacing (shared with
+    direct replies) keeps the overall rate and one message a second per chat; the worker skips
+    chats that are not free yet and keeps a few sends in flight so slow answers do not slow the
+    rate. With `paid_broadcast`, urgent announcements go as Telegram's paid broadcast."""
 
     def __init__(self, db: Engine, deliver: Deliver, clock: Callable[[], datetime],
-                 busy_chats: Callable[[], set[int | str]], *, idle_seconds: float = 0.5, max_in_flight: int = 8) -> None:
+                 busy_chats: Callable[[], set[int | str]], *, idle_seconds: float = 0.5, max_in_flight: int = 8,
+                 paid_broadcast: bool = False) -> None:
         self.db = db
+        self.paid_broadcast = paid_broadcast
         self.deliver = deliver
         self.clock = clock
         self.busy_chats = busy_chats
@@ -204,7 +208,8 @@ class OutboxWorker:
         message = claim.message
         assert message.id is not None
         try:
-            await self.deliver(message.chat_id, Reply.from_json(message.payload))
+            paid = self.paid_broadcast and message.priority == URGENT_PRIORITY
+            await self.deliver(message.chat_id, Reply.from_json(message.payload), paid)
         except RetryLater as exc:
             await asyncio.to_thread(self._retry, claim, timedelta(seconds=exc.seconds), str(exc), False)
         except WindowClosed as exc:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 from telegram import Bot, InputFile, InputMediaPhoto, Message
-from telegram.constants import MessageLimit, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from dialogs.model import IncomingFile
@@ -17,12 +18,21 @@ from dialogs.output import Attachment, Reply
 from handlers.desk import FetchFailed, Refused, RetryLater, Sent, Transient, Unreachable
 from handlers.pieces import pieces
 from handlers.downloads import stream
-from handlers.telegram.render import html, keyboard
+from handlers.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, caption_text, html, keyboard, message_texts
 from storage.files import FileStore, Incoming
 
 ALBUM_SIZE = 10
 T = TypeVar("T")
 NETWORK_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How every request of one reply is sent: `bulk` for the pacing, `paid` (True or None,
+    which leaves the parameter out) for Telegram."""
+
+    bulk: bool
+    paid: bool | None
 
 
 class TelegramChannel:
@@ -62,12 +72,14 @@ class TelegramChannel:
         for reply in replies:
             await self.deliver(chat_id, reply, attempts=NETWORK_ATTEMPTS)
 
-    async def deliver(self, chat_id: int, reply: Reply, *, bulk: bool = False, attempts: int = 1) -> list[Message]:
+    async def deliver(self, chat_id: int, reply: Reply, *, bulk: bool = False, attempts: int = 1,
+                      paid: bool = False) -> list[Message]:
         """Send one reply: its attachments, then its text with the buttons under the last piece.
-        `bulk` (outbox messages) asks the pacing to keep a second between messages to one chat.
-        Telegram's errors come out as the channel-neutral ones of `handlers.desk`."""
+        `bulk` (outbox messages) asks the pacing to keep a second between messages to one chat;
+        `paid` sends with Telegram's paid broadcast (an urgent announcement). Telegram's errors
+        come out as the channel-neutral ones of `handlers.desk`."""
         try:
-            return await self._deliver(chat_id, reply, bulk, attempts)
+            return await self._deliver(chat_id, reply, _Options(bulk, paid or None), attempts)
         except RetryAfter as exc:
             delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
             raise RetryLater(str(exc), float(delay)) from exc
@@ -78,49 +90,66 @@ class TelegramChannel:
         except TelegramError as exc:
             raise Transient(str(exc)) from exc
 
-    async def _deliver(self, chat_id: int, reply: Reply, bulk: bool, attempts: int) -> list[Message]:
+    async def _deliver(self, chat_id: int, reply: Reply, options: _Options, attempts: int) -> list[Message]:
+        """Nothing is dropped for its length: a text too long for one message goes as several, a
+        caption too long for Telegram's 1,024 characters as text after its photo or file."""
         sent: list[Message] = []
-        text = reply.authored_html if reply.authored_html is not None else html(reply.full_text)
         markup = keyboard(reply.buttons)
         attachments = list(reply.attachments)
-        if len(attachments) == 1 and not attachments[0].caption and text:
-            return [await _again(attempts, self._attachment, chat_id, attachments[0], text, markup, bulk)]
+        if len(attachments) == 1 and not attachments[0].caption:
+            caption = message_texts(reply, CAPTION_LIMIT)
+            if len(caption) == 1:
+                return [await _again(attempts, self._attachment, chat_id, attachments[0], caption[0], markup, options)]
+        later: list[str] = []  # captions too long to go with their photo or file
         photos = [a for a in attachments if a.kind == "photo"]
         if len(photos) > 1:
             for start in range(0, len(photos), ALBUM_SIZE):
                 group = photos[start:start + ALBUM_SIZE]
                 if len(group) == 1:
-                    sent.append(await _again(attempts, self._attachment, chat_id, group[0], html(group[0].caption),
-                                             None, bulk))
+                    sent += await self._with_caption(chat_id, group[0], options, attempts)
                 else:
-                    media = [InputMediaPhoto(await self._file(a)) for a in group]
-                    sent += await _again(attempts, self._album, chat_id, media, bulk)
+                    captions = [caption_text(a.caption) for a in group]
+                    media = [InputMediaPhoto(await self._file(a), caption=c or None, parse_mode=ParseMode.HTML)
+                             for a, c in zip(group, captions, strict=True)]
+                    sent += await _again(attempts, self._album, chat_id, media, options)
+                    later += [html(part) for a, c in zip(group, captions, strict=True) if c is None
+                              for part in pieces(a.caption, TEXT_LIMIT)]
             attachments = [a for a in attachments if a.kind != "photo"]
         for attachment in attachments:
-            sent.append(await _again(attempts, self._attachment, chat_id, attachment, html(attachment.caption),
-                                     None, bulk))
-        texts = [text] if reply.authored_html is not None else [html(part) for part in pieces(reply.full_text, MessageLimit.MAX_TEXT_LENGTH)]
-        texts = [t for t in texts if t]
+            sent += await self._with_caption(chat_id, attachment, options, attempts)
+        texts = later + message_texts(reply, TEXT_LIMIT)
         for index, part in enumerate(texts):
             last = index == len(texts) - 1
-            sent.append(await _again(attempts, self._text, chat_id, part, markup if last else None, bulk))
+            sent.append(await _again(attempts, self._text, chat_id, part, markup if last else None, options))
         return sent
 
-    async def _text(self, chat_id: int, text: str, markup: Any, bulk: bool) -> Message:
-        return await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                           rate_limit_args=bulk)
+    async def _with_caption(self, chat_id: int, attachment: Attachment, options: _Options,
+                            attempts: int) -> list[Message]:
+        caption = caption_text(attachment.caption)
+        sent = [await _again(attempts, self._attachment, chat_id, attachment, caption or "", None, options)]
+        if caption is None:
+            for part in pieces(attachment.caption, TEXT_LIMIT):
+                sent.append(await _again(attempts, self._text, chat_id, html(part), None, options))
+        return sent
 
-    async def _album(self, chat_id: int, media: list[InputMediaPhoto], bulk: bool) -> list[Message]:
-        return list(await self.bot.send_media_group(chat_id, media, rate_limit_args=bulk))
+    async def _text(self, chat_id: int, text: str, markup: Any, options: _Options) -> Message:
+        return await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                           rate_limit_args=options.bulk, allow_paid_broadcast=options.paid)
+
+    async def _album(self, chat_id: int, media: list[InputMediaPhoto], options: _Options) -> list[Message]:
+        return list(await self.bot.send_media_group(chat_id, media, rate_limit_args=options.bulk,
+                                                    allow_paid_broadcast=options.paid))
 
     async def _attachment(self, chat_id: int, attachment: Attachment, caption: str, markup: Any,
-                          bulk: bool) -> Message:
+                          options: _Options) -> Message:
         file = await self._file(attachment)
         if attachment.kind == "photo":
             return await self.bot.send_photo(chat_id, file, caption=caption or None, parse_mode=ParseMode.HTML,
-                                             reply_markup=markup, rate_limit_args=bulk)
+                                             reply_markup=markup, rate_limit_args=options.bulk,
+                                             allow_paid_broadcast=options.paid)
         return await self.bot.send_document(chat_id, file, caption=caption or None, parse_mode=ParseMode.HTML,
-                                            reply_markup=markup, rate_limit_args=bulk)
+                                            reply_markup=markup, rate_limit_args=options.bulk,
+                                            allow_paid_broadcast=options.paid)
 
     async def _file(self, attachment: Attachment) -> str | InputFile:
         """By file id when Telegram has the file; otherwise the bytes, made or stored by the bot."""

@@ -24,7 +24,7 @@ from dialogs.output import Attachment, Reply
 from handlers.desk import DeliveryError, Refused, Sent, WindowClosed
 from handlers.downloads import stream
 from handlers.zalo.api import ZaloApi
-from handlers.zalo.render import file_message, image_message, text_messages
+from handlers.zalo.render import file_message, image_message, text_messages, text_pieces
 from locales import get_translator
 from storage.files import FileStore, Incoming
 
@@ -39,7 +39,7 @@ FILE_TYPES = {"application/pdf": "pdf", "application/msword": "doc",
 
 
 class Pacer(Protocol):
-    async def slot(self, chat: int | str | None, *, bulk: bool) -> None: ...
+    async def slot(self, chat: int | str | None, *, bulk: bool) -> object: ...
 
 
 class ZaloChannel:
@@ -114,26 +114,27 @@ class ZaloChannel:
 
     async def _attachment(self, attachment: Attachment) -> list[dict[str, object]]:
         """Uploaded first (images up to 1 MB, made smaller if needed; PDF and Word files up to
-        5 MB). An image carries its caption; a file cannot, so its caption is sent before it."""
+        5 MB). An image carries its caption (what does not fit follows as text); a file cannot,
+        so its caption is sent before it."""
         content = attachment.data
         if content is None and attachment.sha256:
             content = await asyncio.to_thread(self.store.read, attachment.sha256)
         if content is None:
             log.warning("a Zalo reply skipped an attachment known only to Telegram (%s)", attachment.kind)
             return []
-        caption = str(attachment.caption)
+        captions = text_pieces(attachment.caption)
         file_type = FILE_TYPES.get(attachment.mime_type or "")
         if attachment.kind == "document" and file_type is not None:
             if len(content) > FILE_LIMIT:
                 raise Refused(f"file of {len(content)} bytes is over Zalo's 5 MB")
             token = await self.api.upload("file", content, attachment.file_name or f"tep.{file_type}",
                                           attachment.mime_type or "application/pdf")
-            return [*([{"text": caption}] if caption else []), file_message(token)]
+            return [*({"text": part} for part in captions), file_message(token)]
         image = await asyncio.to_thread(_image_within_limit, content)
         jpeg = image.startswith(JPEG)
         attachment_id = await self.api.upload("image", image, "anh.jpg" if jpeg else "anh.png",
                                               "image/jpeg" if jpeg else "image/png")
-        return [image_message(attachment_id, caption)]
+        return [image_message(attachment_id, captions[0] if captions else ""), *({"text": part} for part in captions[1:])]
 
 
 def _image_within_limit(content: bytes) -> bytes:

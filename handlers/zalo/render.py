@@ -61,12 +61,16 @@ def text_messages(reply: Reply, tr: Translator) -> TextMessages:
         buttons = []
     if buttons and not text:
         text = Rich.plain("👇")  # a buttons message needs text
-    parts = [str(part) for part in pieces(text, MAX_TEXT)] if text else []
-    messages: list[dict[str, Any]] = [{"text": part} for part in parts]
+    messages: list[dict[str, Any]] = [{"text": part} for part in text_pieces(text)]
     if buttons:
         messages[-1]["attachment"] = {"type": "template",
                                       "payload": {"buttons": [_button(button) for button in buttons]}}
     return TextMessages(messages, choices)
+
+
+def text_pieces(text: Rich) -> list[str]:
+    """`text` as texts of at most Zalo's 2,000 characters; nothing is cut off."""
+    return [str(part) for part in pieces(text, MAX_TEXT)]
 
 
 def _button(button: Button) -> dict[str, str]:
@@ -74,10 +78,11 @@ def _button(button: Button) -> dict[str, str]:
 
 
 def image_message(attachment_id: str, caption: str) -> dict[str, Any]:
+    """An uploaded image with a caption of at most MAX_TEXT (`text_pieces`)."""
     message: dict[str, Any] = {"attachment": {"type": "template", "payload": {
         "template_type": "media", "elements": [{"media_type": "image", "attachment_id": attachment_id}]}}}
     if caption:
-        message["text"] = caption[:MAX_TEXT]
+        message["text"] = caption
     return message
 
 

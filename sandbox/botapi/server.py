@@ -161,11 +161,18 @@ class FakeBotAPI:
 
     With `enforce_limits=True` (or after `enforce_limits()`) message-sending calls beyond
     Telegram's broadcast limits are answered 429 with retry_after and listed in
-    `limit_violations` (not in `violations`: a bot that honours retry_after is correct)."""
+    `limit_violations` (not in `violations`: a bot that honours retry_after is correct).
+
+    A send with `allow_paid_broadcast` ignores the free limit and counts only toward
+    PAID_LIMIT, which every send counts toward; a free send must fit both. Telegram does not say
+    whether free sends made during a paid broadcast still get their own 30 a second; this
+    model assumes they do (only the total is capped at PAID_LIMIT)."""
 
     # Telegram's documented broadcast limits (core.telegram.org/bots/faq): about 30 messages
-    # per second overall and about one message per second to the same chat.
+    # per second overall and about one message per second to the same chat; with Paid
+    # Broadcasts, up to 1000 messages per second (core.telegram.org/bots/api#paid-broadcasts).
     GLOBAL_LIMIT = 30
+    PAID_LIMIT = 1000
     PER_CHAT_LIMIT = 1
     LIMIT_WINDOW = 1.0  # seconds, rolling
 
@@ -217,11 +224,14 @@ class FakeBotAPI:
         # Rate limits and fault injection.
         self._limits_on = enforce_limits
         self._global_limit = self.GLOBAL_LIMIT
+        self._paid_limit = self.PAID_LIMIT
         self._per_chat_limit = self.PER_CHAT_LIMIT
         self._window = self.LIMIT_WINDOW
-        self._recent: deque[float] = deque()  # times of sends within the last window, overall
+        self._recent: deque[float] = deque()  # times of free sends within the last window, overall
+        self._recent_all: deque[float] = deque()  # times of all sends (free and paid) within the last window
         self._recent_by_chat: dict[Any, deque[float]] = {}
-        self._penalty_until = 0.0  # a global 429 told the bot to wait until then
+        self._penalty_until = 0.0  # a global 429 told the bot to wait until then (free sends)
+        self._paid_penalty_until = 0.0  # the same, for going over PAID_LIMIT (every send)
         self._chat_penalty_until: dict[Any, float] = {}
         self._flood_waits: dict[Any, float] = {}  # flood_wait(): 429 for a chat whether or not limits are on
         self._delivery_log: list[tuple[float, Any, str]] = []
@@ -366,16 +376,19 @@ class FakeBotAPI:
             self._blocked.discard(chat_id)
 
     # --------------------------------------------------------- limits and faults
-    def enforce_limits(self, on: bool = True, *, per_second: int | None = None, per_chat_per_second: int | None = None) -> None:
+    def enforce_limits(self, on: bool = True, *, per_second: int | None = None, per_chat_per_second: int | None = None,
+                       paid_per_second: int | None = None) -> None:
         """Switch Telegram's rate limits on or off (default limits: GLOBAL_LIMIT messages per
-        rolling LIMIT_WINDOW overall, PER_CHAT_LIMIT per chat). Counted: every accepted
-        send*/copy*/forward* call except sendChatAction; an album (sendMediaGroup) or a
-        copyMessages/forwardMessages batch counts as one message. Sends made while the limits
-        were off still count in the rolling window."""
+        rolling LIMIT_WINDOW overall, PAID_LIMIT with `allow_paid_broadcast`, PER_CHAT_LIMIT per
+        chat). Counted: every accepted send*/copy*/forward* call except sendChatAction; an album
+        (sendMediaGroup) or a copyMessages/forwardMessages batch counts as one message. Sends made
+        while the limits were off still count in the rolling window."""
         with self._cond:
             self._limits_on = on
             if per_second is not None:
                 self._global_limit = per_second
+            if paid_per_second is not None:
+                self._paid_limit = paid_per_second
             if per_chat_per_second is not None:
                 self._per_chat_limit = per_chat_per_second
 
@@ -680,7 +693,7 @@ class FakeBotAPI:
             counted = delivering and method not in _NOT_A_MESSAGE and "chat_id" in decoded
             now = time.monotonic()
             if counted:
-                refusal = self._rate_gate(chat_id, now)
+                refusal = self._rate_gate(chat_id, now, paid=decoded.get("allow_paid_broadcast") is True)
                 if refusal is not None:
                     return self._too_many(method, decoded, files, chat_id, *refusal)
             if delivering and chat_id in self._blocked:
@@ -704,13 +717,14 @@ class FakeBotAPI:
         body = {"ok": False, "error_code": error.status, "description": error.description}
         return error.status, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
-    def _rate_gate(self, chat_id: Any, now: float) -> tuple[int, str] | None:
+    def _rate_gate(self, chat_id: Any, now: float, *, paid: bool) -> tuple[int, str] | None:
         """Admit one message to `chat_id` at `now`, or return (retry_after, which limit) while
         the limits are enforced (lock held). Admitted sends are remembered even when off."""
         cutoff = now - self._window
-        recent = self._recent
-        while recent and recent[0] <= cutoff:
-            recent.popleft()
+        recent, recent_all = self._recent, self._recent_all
+        for times in (recent, recent_all):
+            while times and times[0] <= cutoff:
+                times.popleft()
         chat_recent = self._recent_by_chat.get(chat_id)
         if chat_recent is None:
             chat_recent = self._recent_by_chat[chat_id] = deque()
@@ -719,12 +733,18 @@ class FakeBotAPI:
         if now < self._flood_waits.get(chat_id, 0.0):
             return math.ceil(self._flood_waits[chat_id] - now), "sent during a flood wait for this chat"
         if self._limits_on:
-            if now < self._penalty_until:
+            if now < self._paid_penalty_until:
+                return math.ceil(self._paid_penalty_until - now), "sent before the retry_after of an earlier 429 (paid broadcast limit) elapsed"
+            if not paid and now < self._penalty_until:
                 return math.ceil(self._penalty_until - now), "sent before the retry_after of an earlier 429 (overall limit) elapsed"
             if now < self._chat_penalty_until.get(chat_id, 0.0):
                 wait = math.ceil(self._chat_penalty_until[chat_id] - now)
                 return wait, "sent before the retry_after of an earlier 429 for this chat elapsed"
-            if len(recent) >= self._global_limit:
+            if len(recent_all) >= self._paid_limit:
+                wait = max(1, math.ceil(recent_all[0] + self._window - now))
+                self._paid_penalty_until = now + wait
+                return wait, f"more than {self._paid_limit} messages within {self._window:g}s overall, paid broadcast included"
+            if not paid and len(recent) >= self._global_limit:
                 wait = max(1, math.ceil(recent[0] + self._window - now))
                 self._penalty_until = now + wait
                 return wait, f"more than {self._global_limit} messages within {self._window:g}s overall"
@@ -732,7 +752,9 @@ class FakeBotAPI:
                 wait = max(1, math.ceil(chat_recent[0] + self._window - now))
                 self._chat_penalty_until[chat_id] = now + wait
                 return wait, f"more than {self._per_chat_limit} message(s) within {self._window:g}s to the same chat"
-        recent.append(now)
+        if not paid:
+            recent.append(now)
+        recent_all.append(now)
         chat_recent.append(now)
         return None
 

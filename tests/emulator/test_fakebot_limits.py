@@ -111,6 +111,33 @@ def test_configurable_limits(api: FakeBotAPI, client: httpx.Client) -> None:
     assert "more than 2 message(s)" in api.limit_violations[0]
 
 
+def test_paid_broadcast_sends_have_the_higher_limit(api: FakeBotAPI, client: httpx.Client) -> None:
+    """`allow_paid_broadcast`: up to 1000 a second instead of 30 (a lower figure here, so that
+    the test need not send a thousand); free sends keep their 30, paid ones count toward the total."""
+    api.enforce_limits(paid_per_second=38)
+    started = time.monotonic()
+    paid = [send(client, chat, allow_paid_broadcast=True) for chat in USERS]
+    assert time.monotonic() - started < 0.9, "too slow to test the rolling window"
+    assert [a.status_code for a in paid] == [200] * 38 + [429] * 2
+    assert "more than 38 messages" in api.limit_violations[0] and "paid broadcast" in api.limit_violations[0]
+    assert api.delivery_count == 38 and api.peak_rate() == 38
+    assert api.requests[0].params["allow_paid_broadcast"] is True
+    api.assert_no_violations()
+
+
+def test_free_sends_keep_their_30_beside_paid_ones(api: FakeBotAPI, client: httpx.Client) -> None:
+    started = time.monotonic()
+    answers = [send(client, chat, allow_paid_broadcast=True) for chat in list(USERS)[:20]]
+    answers += [send(client, chat) for chat in list(USERS)[20:]]
+    assert time.monotonic() - started < 0.9, "too slow to test the rolling window"
+    assert {a.status_code for a in answers} == {200}, "20 paid and 20 free: each within its limit"
+    api.register_users(range(2001, 2012))
+    assert [send(client, chat).status_code for chat in range(2001, 2012)] == [200] * 10 + [429]
+    assert "more than 30 messages" in api.limit_violations[0]
+    assert send(client, 2011, allow_paid_broadcast=True).status_code == 200, "a paid send ignores the free limit"
+    api.assert_no_violations()
+
+
 def test_well_paced_broadcast_has_no_limit_violations(api: FakeBotAPI, client: httpx.Client) -> None:
     subscribers = range(2001, 2051)
     api.register_users(subscribers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ from handlers.telegram.render import html
 from dialogs.steps import Navigate, Place
 from bot.cases.qr import case_link, qr_png
 from locales import get_translator
-from storage.db import make_engine, transaction, upgrade
+from storage.db import transaction
 from storage.models import Case, CaseEvent
 from tests.support.walk import CATALOG
 
@@ -26,14 +25,6 @@ OWNER, STRANGER = 501, 502
 FILED = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
 REFUSED_AT = datetime(2026, 11, 27, 3, 5, tzinfo=UTC)  # 10:05 at the desk
 DUE = date(2026, 11, 30)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

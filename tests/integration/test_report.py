@@ -251,12 +251,17 @@ def test_every_section_has_rows_as_wide_as_its_header(dataset: str) -> None:
 # ----- the /thongke service, in process -------------------------------------------------------
 
 
-def test_thongke_for_staff_in_english(dataset: str) -> None:
+def _thongke_service(dataset: str) -> Reports:
+    """/thongke over the dataset, with a staff member 777 (778 is nobody)."""
     engine = make_engine(dataset)
     with transaction(engine) as session:
         session.add(StaffMember(telegram_id=777, name="Văn Phòng", role="staff", fields=[],
                                 created_at=datetime.now(UTC)))
-    service = Reports(engine, CATALOG, CALENDAR, TZ, lambda: NOW, "UBND thị trấn Tây Đằng")
+    return Reports(engine, CATALOG, CALENDAR, TZ, lambda: NOW, "UBND thị trấn Tây Đằng")
+
+
+def test_thongke_for_staff_in_english(dataset: str) -> None:
+    service = _thongke_service(dataset)
     text, chart = service.answer(777, ["2026-11-01", "30/11/2026"], "en")
     assert "Cases filed: <b>11</b>" in html(text.text)
     assert "Of the 5 delivered: early 1, on time 3, late 1" in html(text.text)
@@ -280,6 +285,17 @@ def test_thongke_for_staff_in_english(dataset: str) -> None:
     assert html(usage.text).startswith("Usage: /thongke")
     (refused,) = service.answer(778, [], "en")
     assert html(refused.text) == "This command is for the staff of the one-stop desk."
+
+
+def test_thongke_refuses_periods_longer_than_two_years(dataset: str) -> None:
+    service = _thongke_service(dataset)
+    (refused,) = service.answer(777, ["2024-11-30", "2026-11-30"], "vi")
+    assert html(refused.text) == ("Mỗi lần chỉ xem được số liệu trong tối đa 2 năm; từ 30/11/2024 đến 30/11/2026 dài "
+                                  "hơn thế. Xin chọn khoảng ngắn hơn, ví dụ /thongke 2026-01-01 2026-11-30.")
+    (refused,) = service.answer(777, ["2020-01-01"], "en")
+    assert html(refused.text).startswith("A period can be at most 2 years long; Jan 1, 2020 – Dec 1, 2026 is longer.")
+    text, _ = service.answer(777, ["2024-12-01", "2026-11-30"], "en")
+    assert "Dec 1, 2024 – Nov 30, 2026" in html(text.text), "two years exactly are answered"
 
 
 # ----- the CLI -------------------------------------------------------------------------------
@@ -343,6 +359,8 @@ def test_cli_rejects_a_bad_period(dataset: str, tmp_path: Path) -> None:
     assert result.returncode == 2 and "before" in result.stderr
     result = motcua("report", "--from", "30/11", database_url=dataset, data_dir=tmp_path)
     assert result.returncode == 2 and "--from" in result.stderr
+    result = motcua("report", "--from", "2023-01-01", "--to", "2026-11-30", database_url=dataset, data_dir=tmp_path)
+    assert result.returncode == 2 and "longer than 2 years" in result.stderr
 
 
 def test_vietnamese_headers_and_sheet_names(dataset: str) -> None:

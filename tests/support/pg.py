@@ -1,5 +1,5 @@
-"""The throw-away PostgreSQL server of the test suite lives in `sandbox.postgres`, where the
-benchmarks can use it too."""
+"""The test suite's throw-away PostgreSQL server lives in `sandbox.postgres`, which the
+benchmarks use too (they may not import the tests)."""
 
 from sandbox.postgres import PostgresServer, PostgresUnavailable
 

@@ -11,7 +11,7 @@ from bot.cases.presses import OfficerAction
 from bot.cases.status import CLOSED, OPEN, TRANSITIONS, CaseStatus
 from handlers.routes import decode
 from locales import get_translator
-from storage.models import Case
+from storage.models import OPEN_CASE_STATUSES, Case
 
 
 def _case(status: CaseStatus) -> Case:
@@ -49,3 +49,7 @@ def test_labels_are_translated() -> None:
     vi = get_translator("vi")
     assert [status.shown(vi) for status in CaseStatus] == [
         "Mới tiếp nhận", "Đang xử lý", "Yêu cầu bổ sung", "Chờ trả kết quả", "Đã trả kết quả", "Từ chối"]
+
+
+def test_the_index_of_open_cases_covers_exactly_the_open_statuses() -> None:
+    assert OPEN_CASE_STATUSES == tuple(status.value for status in OPEN)

@@ -107,14 +107,14 @@ class CountingWindow:
     def __init__(self) -> None:
         self.taken = 0
 
-    async def take(self) -> None:
+    async def take(self, *, paid: bool) -> None:
         self.taken += 1
 
 
 def test_every_send_draws_on_the_budget_s_window_shared_or_not() -> None:
     async def scenario() -> tuple[int, set[int | str]]:
         window = CountingWindow()
-        budget = SendBudget(25, window)
+        budget = SendBudget(25, shared=window)  # type: ignore[arg-type]
         await budget.slot(1, bulk=False)
         await budget.slot(2, bulk=True)
         return window.taken, budget.busy_chats()

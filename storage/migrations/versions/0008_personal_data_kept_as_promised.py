@@ -5,7 +5,7 @@ Only new nullable columns: existing rows keep their meaning. Subscribers are not
 everyone subscribed under the earlier rule (subscribed by /start) stays subscribed.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-10
 """
 from alembic import op
@@ -15,7 +15,7 @@ import storage.models
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

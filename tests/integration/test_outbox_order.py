@@ -1,0 +1,116 @@
+"""What the outbox sends first: case notifications, then feedback, then urgent announcements,
+then the others; a citizen's daily allowance of feedback; an officer's open cases picked by the
+database. On a real database (SQLite and PostgreSQL), in process."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.conversation.turns import Turns
+from bot.feedback.feedback import Feedbacks
+from bot.runtime.outbox_sender import OutboxWorker
+from bot.staff.members import add_member
+from bot.staff.permissions import Role, handled_by
+from dialogs.output import Reply, Rich
+from storage.db import transaction
+from storage.models import Broadcast, Case, OutboxMessage, StaffMember
+from storage.outbox import FEEDBACK_PRIORITY, enqueue, enqueue_broadcast
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2026, 12, 10, 16, 50, tzinfo=UTC)  # 23:50 at the office
+STAFF, CITIZEN = 504, 7001
+
+
+def _queue_one_of_each(db: Engine) -> None:
+    """Queued in the reverse of the order they must go out in."""
+    with transaction(db) as session:
+        normal, urgent = (Broadcast(author_id=STAFF, text=text, status="sending", created_at=NOW)
+                          for text in ("Lịch tiếp dân", "Bão số 3"))
+        session.add_all([normal, urgent])
+        session.flush()
+        enqueue_broadcast(session, [11, 12], Reply(Rich.plain("Lịch tiếp dân")), broadcast_id=normal.id or 0, now=NOW)
+        enqueue_broadcast(session, [31, 32], Reply(Rich.plain("Bão số 3")), broadcast_id=urgent.id or 0, now=NOW,
+                          urgent=True)
+        enqueue(session, 21, Reply(Rich.plain("Góp ý #1")), now=NOW, priority=FEEDBACK_PRIORITY)
+        enqueue(session, 41, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+
+
+def _send_all(db: Engine, *, paid_broadcast: bool) -> list[tuple[int, bool]]:
+    sent: list[tuple[int, bool]] = []
+
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
+        sent.append((chat_id, paid))
+
+    async def run() -> None:
+        worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set, idle_seconds=0.05,
+                              max_in_flight=1, paid_broadcast=paid_broadcast)
+        task = asyncio.create_task(worker.run())
+        for _ in range(400):
+            if len(sent) == 6:
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        await task
+
+    asyncio.run(run())
+    return sent
+
+
+def test_case_notices_then_feedback_then_urgent_then_other_announcements(db: Engine) -> None:
+    _queue_one_of_each(db)
+    assert _send_all(db, paid_broadcast=True) == [(41, False), (21, False), (31, True), (32, True), (11, False),
+                                                  (12, False)]
+
+
+def test_without_paid_broadcasts_an_urgent_announcement_only_goes_first(db: Engine) -> None:
+    _queue_one_of_each(db)
+    assert [chat for chat, paid in _send_all(db, paid_broadcast=False) if not paid] == [41, 21, 31, 32, 11, 12]
+
+
+def test_a_citizen_may_send_a_few_feedbacks_a_day(db: Engine) -> None:
+    with transaction(db) as session:
+        add_member(session, telegram_id=STAFF, name="Văn Phòng", role=Role.STAFF, fields=[], known_fields=set(),
+                   now=NOW)
+    clock = [NOW]
+    feedbacks = Feedbacks(Turns(db, lambda: clock[0]), TZ, per_day=2)
+    update_ids = iter(range(1, 100))
+
+    def submit(text: str) -> str:
+        outcome = feedbacks.submit(next(update_ids), CITIZEN, text, None)
+        assert outcome is not None
+        return str(outcome.replies[0].text)
+
+    assert "#1" in submit("Đường làng bị ngập") and "#2" in submit("Đèn đường hỏng")
+    refused = submit("Cống bị tắc")
+    assert "2 góp ý" in refused and "ngày mai" in refused
+    prompt = feedbacks.feedback_prompt(next(update_ids), CITIZEN)
+    assert prompt is not None and prompt.prompt is None and "ngày mai" in str(prompt.replies[0].text)
+    clock[0] = NOW + timedelta(minutes=15)  # 00:05 the next day at the office
+    assert "#3" in submit("Cống bị tắc")
+    with Session(db) as session:
+        queued = session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == STAFF)).all()
+        assert len(queued) == 3 and {row.priority for row in queued} == {FEEDBACK_PRIORITY}
+
+
+def test_an_officers_cases_are_picked_by_the_database(db: Engine) -> None:
+    with transaction(db) as session:
+        for n, field in enumerate(["ho-tich", "chung-thuc", "ho-tich"]):
+            session.add(Case(code=f"HS-{n}", procedure_id="x", field_id=field, chat_id=CITIZEN, status="submitted",
+                             applicant_name="A", language="vi", created_at=NOW, due_date=date(2026, 12, 11)))
+        members = {role: add_member(session, telegram_id=600 + n, name=role, role=role,
+                                    fields=["ho-tich"] if role == Role.OFFICER else [],
+                                    known_fields={"ho-tich"}, now=NOW) for n, role in enumerate(Role)}
+    with Session(db) as session:
+        def codes(member: StaffMember) -> list[str]:
+            return list(session.exec(select(Case.code).where(handled_by(member)).order_by(col(Case.code))).all())
+
+        assert codes(members[Role.OFFICER]) == ["HS-0", "HS-2"]
+        assert codes(members[Role.ADMIN]) == ["HS-0", "HS-1", "HS-2"]
+        assert codes(members[Role.STAFF]) == []
+        members[Role.OFFICER].active = False
+        assert codes(members[Role.OFFICER]) == []
