@@ -9,11 +9,13 @@ compiled `.mo` file to forget to rebuild.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -57,6 +59,10 @@ class Translator:
 
     def datetime(self, value: datetime) -> str:
         return format_datetime(value, format="short", locale=self.language, tzinfo=value.tzinfo)
+
+    def number(self, value: float | Decimal) -> str:
+        """'10.000' and '970,5' in Vietnamese, '10,000' and '970.5' in English."""
+        return format_decimal(value, format="#,##0.#", locale=self.language)
 
 
 @cache

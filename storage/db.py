@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, create_engine
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, create_engine
 
 from storage.models import ProcessedUpdate
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+WRITES = "motcua_writes"
+"""Execution option of a transaction that will write (see `_sqlite_begin`)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -30,16 +33,37 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL lets the CLI read while the bot writes; foreign keys are off by default in SQLite."""
+    """WAL lets the CLI read while the bot writes; foreign keys are off by default in SQLite.
+
+    Python's sqlite3 module (before 3.12) starts a transaction only before an INSERT, UPDATE or
+    DELETE, so reads ran outside it and a SAVEPOINT opened a transaction of its own, which its
+    RELEASE committed at once: an update's claim was committed even when handling it then failed.
+    Taking the driver's hand off (`isolation_level = None`) lets `_sqlite_begin` open every
+    transaction itself, as SQLAlchemy's SQLite documentation recommends."""
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """A unit of work that will write takes SQLite's write lock at once (`BEGIN IMMEDIATE`,
+    waiting its turn): a transaction that read first and then wrote would fail with "database
+    is locked" whenever another one committed in between. Read-only sessions stay deferred, so
+    a long report never holds up the bot's writes."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITES) else "BEGIN")
+
+
+def begin_writing(session: Session) -> None:
+    """Open `session`'s transaction as one that will write (see `_sqlite_begin`); call it first."""
+    session.connection(execution_options={WRITES: True})
 
 
 def alembic_config(url: str) -> Config:
@@ -65,15 +89,22 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back if it raises."""
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
+            begin_writing(session)
             yield session
+
+
+def insert_if_new(session: Session, row: SQLModel) -> bool:
+    """Add `row` unless a row with its primary key exists; True when added. One statement
+    (`INSERT … ON CONFLICT DO NOTHING`) instead of a savepoint that catches the duplicate: this
+    runs for every update, and a concurrent insert of the same key simply waits and adds nothing."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {column.name: getattr(row, column.name) for column in table.columns}
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def claim_update(session: Session, update_id: int) -> bool:
     """True the first time an update_id is seen; Telegram may deliver an update again after a
     crash, and it must be acted on once. Part of the caller's transaction."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdate(update_id=update_id))
-    except IntegrityError:
-        return False
-    return True
+    return insert_if_new(session, ProcessedUpdate(update_id=update_id))

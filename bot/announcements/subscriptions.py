@@ -13,9 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from storage.db import insert_if_new
 from storage.models import Subscriber
 
 
@@ -32,11 +32,8 @@ def offer(session: Session, chat_id: int, *, greeting: bool, now: datetime) -> A
     button that changes the answer."""
     row = session.get(Subscriber, chat_id)
     if row is None and greeting:
-        try:
-            with session.begin_nested():
-                session.add(Subscriber(chat_id=chat_id, subscribed=False, created_at=now, changed_at=now))
-        except IntegrityError:  # another process greeted the same chat at this instant: asked there
-            return Announcements.NOT_SUBSCRIBED
+        if not insert_if_new(session, Subscriber(chat_id=chat_id, subscribed=False, created_at=now, changed_at=now)):
+            return Announcements.NOT_SUBSCRIBED  # another process greeted the same chat at this instant: asked there
         return Announcements.ASK
     return Announcements.SUBSCRIBED if row is not None and row.subscribed else Announcements.NOT_SUBSCRIBED
 

@@ -13,6 +13,7 @@ from bot.cases.workflow import CaseWorkflow
 from bot.staff.permissions import active_member, handled_by, may_handle, record_denial
 from dialogs.output import Reply, Rich
 from locales import Translator, get_translator
+from storage.db import transaction
 from storage.models import Case, StaffMember
 
 MAX_LISTED = 30
@@ -34,9 +35,9 @@ class WorkList:
             case = find_case(session, code)
             if case is None or not may_handle(member, case):
                 if case is not None:
-                    record_denial(session, telegram_id, f"hoso:{case.code}", "not permitted",
-                                  self.workflow.turns.clock())
-                    session.commit()
+                    with transaction(self.workflow.turns.db) as writing:
+                        record_denial(writing, telegram_id, f"hoso:{case.code}", "not permitted",
+                                      self.workflow.turns.clock())
                 return [Reply(Rich.plain(tr.gettext("No case {code} in your fields.").format(code=code.strip())))]
             return [self.workflow.card(session, case, tr, with_history=True)]
 

@@ -13,7 +13,6 @@ from datetime import datetime
 from functools import partial
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.announcements.subscriptions import Announcements, forget_unless_subscribed, offer
@@ -47,6 +46,7 @@ from dialogs.output import Reply, Rich
 from dialogs.prompts import NOTICE_VERSION, restart_buttons
 from dialogs.steps import SUMMARY
 from locales import DEFAULT_LANGUAGE, LANGUAGES, N_, get_translator
+from storage.db import insert_if_new
 from storage.files import FileStore
 from storage.models import ChatSession, Consent
 
@@ -229,11 +229,8 @@ class CitizenDialogs:
         if row is None:
             if dialog is None:
                 return
-            try:
-                with session.begin_nested():
-                    session.add(ChatSession(chat_id=chat_id, dialog=dialog, version=1, updated_at=turn.now))
-            except IntegrityError as exc:
-                raise ConcurrentChange from exc
+            if not insert_if_new(session, ChatSession(chat_id=chat_id, dialog=dialog, version=1, updated_at=turn.now)):
+                raise ConcurrentChange
             return
         if forget and row.language is None:
             changed = session.execute(delete(ChatSession).where(

@@ -43,7 +43,7 @@ from bot.privacy.anonymise import (
 from bot.privacy.files import delete_files, orphans, referenced
 from bot.privacy.retention import Retention
 from bot.settings import Settings
-from storage.db import transaction
+from storage.db import begin_writing, transaction
 from storage.files import FileStore
 from storage.models import (
     Case,
@@ -106,6 +106,7 @@ class Purge:
         report = PurgeReport()
         with Session(self.db, expire_on_commit=False) as session:
             session.begin()
+            begin_writing(session)
             freed = self._cases(session, now, report) | self._dialogs(session, now, report)
             self._records(session, now, report)
             checked_at = time.time()

@@ -80,12 +80,12 @@ def test_a_broadcast_reaches_each_subscriber_once_within_the_limits(office: Offi
     office.fake.wait_until(lambda: len(office.fake.messages_per_chat(contains="lịch tiếp dân")) > 50, timeout=30)
     officer = office.person(CHUNG_THUC_OFFICER)
     officer.tap("Tiếp nhận", expect=2)
-    started = datetime.now(UTC)
+    before = len(office.fake.messages_per_chat(contains="lịch tiếp dân"))
     office.fake.wait_until(lambda: any("đang được xử lý" in (m.text or "") for m in citizen.messages), timeout=20)
-    overtaken_after = (datetime.now(UTC) - started).total_seconds()
-    still_to_go = len(SUBSCRIBERS) - len(office.fake.messages_per_chat(contains="lịch tiếp dân"))
+    meanwhile = len(office.fake.messages_per_chat(contains="lịch tiếp dân")) - before
+    still_to_go = len(SUBSCRIBERS) - before - meanwhile
     assert still_to_go > 100, "the case notification must not wait for the broadcast"
-    assert overtaken_after < 5
+    assert meanwhile <= 60, f"{meanwhile} announcement messages went ahead of the case notification (two seconds' worth)"
 
     never_asked_for_them = {HO_TICH_OFFICER, CHUNG_THUC_OFFICER, CHUNG_THUC_OFFICER_2, citizen.chat_id}
     office.fake.fail_next(3, status=502, method="sendMessage")

@@ -159,7 +159,7 @@ class Office:
         """Run the real outbox worker until nothing is left to send; what it delivered, in order."""
         delivered: list[tuple[int, Reply]] = []
 
-        async def deliver(chat_id: int, reply: Reply) -> None:
+        async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
             delivered.append((chat_id, reply))
 
         async def drain() -> None:
