@@ -43,3 +43,10 @@ def test_every_pin_carries_hashes_and_both_locks_agree() -> None:
         assert text.count("==") == len(_pins(lock)) and len(_pins(lock)) <= text.count("--hash=sha256:")
     run, test = _pins("requirements.txt"), _pins("requirements-test.txt")
     assert {name: test.get(name) for name in run} == run, "the run-time pins must be the test lock's"
+
+
+def test_the_readme_says_why_each_dependency_is_there() -> None:
+    section = (REPO / "README.md").read_text(encoding="utf-8").split("### Vì sao có từng thư viện", 1)[1].split("\n## ", 1)[0]
+    explained = {canonicalize_name(name) for name in re.findall(r"`([A-Za-z0-9_.\-]+)(?:\[[a-z]+\])?`", section)}
+    missing = [r.name for r in _requirements("test") if canonicalize_name(r.name) not in explained]
+    assert missing == [], f"README.md, 'Vì sao có từng thư viện': say why these are needed: {missing}"
