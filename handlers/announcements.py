@@ -24,10 +24,6 @@ async def on_announce(desk: Desk, request: Request) -> Outcome:
     return Outcome([desk.broadcasts.compose_prompt(broadcast, tr)])
 
 
-async def is_composing(desk: Desk, request: Request) -> bool:
-    return await asyncio.to_thread(desk.broadcasts.composing, request.sender_id) is not None
-
-
 async def on_draft(desk: Desk, request: Request) -> Outcome | None:
     """A staff member's message taken as the announcement being composed; the preview is sent
     through the channel as subscribers will see it, and the channel's refusal is shown."""

@@ -27,10 +27,6 @@ async def on_press(desk: Desk, request: Request) -> Outcome | None:
                                    in_group=not request.private)
 
 
-async def has_prompt(desk: Desk, request: Request) -> bool:
-    return await asyncio.to_thread(desk.workflow.has_prompt, request.sender_id)
-
-
 async def on_prompt_reply(desk: Desk, request: Request) -> Outcome | None:
     """The reason, the list of missing items or the pickup instructions (or the result file,
     kept in the file store so that a citizen on any channel can be sent it)."""

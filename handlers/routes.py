@@ -19,7 +19,7 @@ from bot.privacy.presses import DataPress
 from bot.staff.members import InviteLink
 from dialogs.output import Outcome, Press
 from dialogs.steps import Navigate, StepPress
-from handlers import announcements, citizens, feedback, lookup, officers, privacy, reports
+from handlers import announcements, awaited, citizens, feedback, lookup, officers, privacy, reports
 from handlers.desk import Desk, Request
 from handlers.refusals import refuse
 
@@ -86,14 +86,13 @@ async def _always(desk: Desk, request: Request) -> bool:
 
 MESSAGES: tuple[tuple[Check, Handler], ...] = (
     (feedback.is_prompt_reply, feedback.on_prompt_reply),
-    (officers.has_prompt, officers.on_prompt_reply),
-    (announcements.is_composing, announcements.on_draft),
+    (awaited.is_awaited, awaited.on_awaited),
     (lookup.is_typed_code, lookup.on_typed_code),
     (_always, citizens.on_dialog),
 )
 """Who takes a message that is not a command, in this order: a reply to a feedback prompt, the
-text an officer's action waits for, the announcement a staff member is writing, a case code
-typed on its own, the dialog."""
+text an officer's action waits for or the announcement a staff member is writing (one check,
+see `handlers.awaited`), a case code typed on its own, the dialog."""
 
 
 def decode(payload: str) -> Press | None:

@@ -119,6 +119,12 @@ class Broadcasts:
             session.flush()
             return broadcast
 
+    def is_composing(self, telegram_id: int) -> bool:
+        """Asked of every message a citizen types, so without an ORM session."""
+        with self.turns.db.connect() as connection:
+            return connection.execute(select(col(Broadcast.id)).where(
+                col(Broadcast.author_id) == telegram_id, col(Broadcast.status) == BroadcastStatus.COMPOSING)).first() is not None
+
     def composing(self, telegram_id: int) -> Broadcast | None:
         with Session(self.turns.db) as session:
             return session.exec(select(Broadcast).where(Broadcast.author_id == telegram_id,

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from storage.db import insert_if_new
 from storage.models import Subscriber
@@ -30,12 +30,12 @@ class Announcements(StrEnum):
 def offer(session: Session, chat_id: int, *, greeting: bool, now: datetime) -> Announcements:
     """The question on the first greeting (remembered as asked, not as a yes); afterwards, the
     button that changes the answer."""
-    row = session.get(Subscriber, chat_id)
-    if row is None and greeting:
+    subscribed = session.exec(select(Subscriber.subscribed).where(col(Subscriber.chat_id) == chat_id)).first()
+    if subscribed is None and greeting:
         if not insert_if_new(session, Subscriber(chat_id=chat_id, subscribed=False, created_at=now, changed_at=now)):
             return Announcements.NOT_SUBSCRIBED  # another process greeted the same chat at this instant: asked there
         return Announcements.ASK
-    return Announcements.SUBSCRIBED if row is not None and row.subscribed else Announcements.NOT_SUBSCRIBED
+    return Announcements.SUBSCRIBED if subscribed else Announcements.NOT_SUBSCRIBED
 
 
 def forget_unless_subscribed(session: Session, chat_id: int) -> bool:

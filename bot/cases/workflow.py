@@ -122,8 +122,9 @@ class CaseWorkflow:
 
     def has_prompt(self, telegram_id: int) -> bool:
         """Whether the next message of this account is the text an action waits for."""
-        with Session(self.turns.db) as session:
-            return session.get(OfficerPrompt, telegram_id) is not None
+        with self.turns.db.connect() as connection:
+            return connection.execute(select(col(OfficerPrompt.telegram_id)).where(
+                col(OfficerPrompt.telegram_id) == telegram_id)).first() is not None
 
     def reply_to_prompt(self, update_id: int, telegram_id: int, text: str | None,
                         result: Attachment | None) -> Outcome | None:

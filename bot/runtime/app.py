@@ -64,7 +64,7 @@ COMMANDS = (
     ("dulieu", N_("Your personal data: see, download, delete")),
 )
 """The menu next to the text box: the citizens' commands (staff commands are in the README)."""
-CONNECTIONS = 256
+CONNECTIONS = 16
 """HTTP connections to the Bot API, as python-telegram-bot's builder sets by default."""
 
 

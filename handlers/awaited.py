@@ -1,0 +1,42 @@
+"""A message the bot waits for from a staff member: the text an officer's action asked for, or
+the announcement they are writing.
+
+Every message a citizen types passes this check before the dialog, so both questions go to the
+database thread in one trip: a trip costs more than either query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from enum import Enum, auto
+
+from dialogs.output import Outcome
+from handlers import announcements, citizens, officers
+from handlers.desk import Desk, Request
+
+
+class Awaited(Enum):
+    PROMPT = auto()
+    DRAFT = auto()
+
+
+def _awaited(desk: Desk, telegram_id: int) -> Awaited | None:
+    """An action's prompt comes before a draft: the officer chose the action last."""
+    if desk.workflow.has_prompt(telegram_id):
+        return Awaited.PROMPT
+    if desk.broadcasts.is_composing(telegram_id):
+        return Awaited.DRAFT
+    return None
+
+
+async def is_awaited(desk: Desk, request: Request) -> bool:
+    return await asyncio.to_thread(_awaited, desk, request.sender_id) is not None
+
+
+async def on_awaited(desk: Desk, request: Request) -> Outcome | None:
+    awaited = await asyncio.to_thread(_awaited, desk, request.sender_id)
+    if awaited is Awaited.PROMPT:
+        return await officers.on_prompt_reply(desk, request)
+    if awaited is Awaited.DRAFT:
+        return await announcements.on_draft(desk, request)
+    return await citizens.on_dialog(desk, request)  # answered in between, by another device of theirs
