@@ -96,12 +96,14 @@ def transaction(engine: Engine) -> Iterator[Session]:
 def insert_if_new(session: Session, row: SQLModel) -> bool:
     """Add `row` unless a row with its primary key exists; True when added. One statement
     (`INSERT … ON CONFLICT DO NOTHING`) instead of a savepoint that catches the duplicate: this
-    runs for every update, and a concurrent insert of the same key simply waits and adds nothing."""
+    runs for every update, and a concurrent insert of the same key simply waits and adds nothing.
+    `RETURNING` says whether the row was added (the row count is not reliable across drivers)."""
     table = type(row).__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(row, column.name) for column in table.columns}
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    key = next(iter(table.primary_key.columns))
+    added = session.execute(insert(table).values(**values).on_conflict_do_nothing().returning(key)).first()
+    return added is not None
 
 
 def claim_update(session: Session, update_id: int) -> bool:
