@@ -100,7 +100,17 @@ class AdvisoryLock:
         return True
 
     def release(self) -> None:
-        """Closing the connection releases the lock, whatever state the connection is in."""
+        """Unlock first, which the server does before answering: closing the connection alone
+        frees the lock only once the server has ended that session, a moment later, and a
+        process starting right after could still find it held. Closing it then frees the lock
+        whatever state the connection is in."""
+        if self._connection is not None:
+            function = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
+            try:
+                self._connection.execute(text(f"SELECT {function}(:namespace, :key)"),
+                                         {"namespace": NAMESPACE, "key": self.key})
+            except SQLAlchemyError:
+                pass  # the connection is gone, and the lock with it
         self._drop()
 
     def _drop(self) -> None:
