@@ -18,12 +18,14 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from sandbox.waits import Waits
 
 from .models import BotMessage, FakeFile, RecordedRequest
 from .spec import Upload, load_spec
@@ -156,7 +158,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-class FakeBotAPI:
+class FakeBotAPI(Waits[int, BotMessage]):
     """Fake Bot API on http://127.0.0.1:<random port>; see the package docstring for usage.
 
     With `enforce_limits=True` (or after `enforce_limits()`) message-sending calls beyond
@@ -501,31 +503,6 @@ class FakeBotAPI:
         """Human-readable conversation of the chat, for assertion messages."""
         with self._cond:
             return self._transcript(chat_id)
-
-    def wait_for_messages(self, chat_id: int, count: int, timeout: float = 15.0) -> list[BotMessage]:
-        """Block until the chat holds `count` bot messages (deleted ones included); fail with the transcript."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._messages.get(chat_id, [])) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    got = len(self._messages.get(chat_id, []))
-                    raise AssertionError(
-                        f"chat {chat_id}: expected at least {count} bot messages within {timeout}s, got {got}\n"
-                        f"{self._transcript(chat_id)}{self._violation_note()}"
-                    )
-                self._cond.wait(remaining)
-            return copy.deepcopy(self._messages[chat_id])
-
-    def wait_until(self, predicate: Callable[[], bool], timeout: float = 15.0, message: str = "") -> None:
-        """Poll `predicate` (called without the lock held) whenever a request completes."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"condition not met within {timeout}s: {message}{self._violation_note()}")
-            with self._cond:
-                self._cond.wait(min(remaining, 0.05))
 
     def wait_idle(self, quiet: float = 0.6, timeout: float = 15.0) -> None:
         """Wait until every queued update was delivered and confirmed by a later offset, no
@@ -1100,5 +1077,3 @@ class FakeBotAPI:
         lines = [e if isinstance(e, str) else "< bot " + e.describe() for e in self._events.get(chat_id, [])]
         return f"transcript of chat {chat_id}:\n" + ("\n".join(f"  {line}" for line in lines) or "  (empty)")
 
-    def _violation_note(self) -> str:
-        return "\nviolations so far:\n" + "\n".join(f"  - {v}" for v in self.violations) if self.violations else ""

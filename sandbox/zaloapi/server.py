@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from sandbox.waits import Waits
+
 from .models import WebhookDelivery, ZaloMessage, ZaloRequest, ZaloUser
 from .shapes import (
     Outgoing,
@@ -258,7 +260,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class FakeZaloOA:
+class FakeZaloOA(Waits[str, ZaloMessage]):
     """Fake Zalo OA API + OAuth + webhook emitter on http://127.0.0.1:<random port>.
 
     See the package docstring for usage. Knobs (plain attributes, change them any time):
@@ -278,6 +280,9 @@ class FakeZaloOA:
     fail_next), night-time blocking (promotion only). A sandbox that restarts against a kept bot
     database passes the stored tokens as access_token/refresh_token; message ids are random,
     so they cannot clash with stored ones."""
+
+    _WHO = "user"
+    _WHAT = "messages"
 
     def __init__(
         self,
@@ -650,31 +655,6 @@ class FakeZaloOA:
         """Copies of what the OA sent to the user and Zalo accepted, in order."""
         with self._cond:
             return copy.deepcopy(self._messages.get(user_id, []))
-
-    def wait_for_messages(self, user_id: str, count: int, timeout: float = 15.0) -> list[ZaloMessage]:
-        """Block until the user has received `count` messages; fail with the transcript."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._messages.get(user_id, [])) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    got = len(self._messages.get(user_id, []))
-                    raise AssertionError(
-                        f"user {user_id}: expected at least {count} messages within {timeout}s, got {got}\n"
-                        f"{self._transcript(user_id)}{self._violation_note()}"
-                    )
-                self._cond.wait(remaining)
-            return copy.deepcopy(self._messages[user_id])
-
-    def wait_until(self, predicate: Callable[[], bool], timeout: float = 15.0, message: str = "") -> None:
-        """Poll `predicate` (called without the lock held) whenever something happens."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"condition not met within {timeout}s: {message}{self._violation_note()}")
-            with self._cond:
-                self._cond.wait(min(remaining, 0.05))
 
     def wait_idle(self, quiet: float = 0.5, timeout: float = 15.0) -> None:
         """Wait until no request or webhook delivery is in progress, no retry or echo is pending,
@@ -1334,5 +1314,3 @@ class FakeZaloOA:
         lines = [str(e) if isinstance(e, _Line) else "< bot " + e.describe() for e in self._events.get(user_id, [])]
         return f"transcript of Zalo user {user_id}:\n" + ("\n".join(f"  {line}" for line in lines) or "  (empty)")
 
-    def _violation_note(self) -> str:
-        return "\nviolations so far:\n" + "\n".join(f"  - {v}" for v in self.violations) if self.violations else ""

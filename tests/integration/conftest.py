@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 
-from storage.db import make_engine, upgrade
-
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+def db(migrated_db: Engine) -> Engine:
+    """The short name the integration tests use for `migrated_db` (tests/conftest.py)."""
+    return migrated_db
