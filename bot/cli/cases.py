@@ -22,9 +22,7 @@ from bot.cli.common import (
     print_record,
     print_rows,
 )
-from bot.forms.docx import render_docx
 from bot.forms.maker import FormMaker
-from bot.forms.pdf import render_pdf
 from locales import get_translator
 from storage.files import FileStore
 from storage.models import Case, CaseDocument, CaseEvent, StaffMember
@@ -105,6 +103,9 @@ def cases_form(code: str,
         made = forms.filled(procedure, case.applicant_data) if procedure is not None else []
         if not made:
             raise fail(f"case {case.code} ({case.procedure_id}) has no form to fill in")
+        from bot.forms.docx import render_docx  # noqa: PLC0415 - `motcua run` imports every command: see bot.forms.maker
+        from bot.forms.pdf import render_pdf  # noqa: PLC0415
+
         render = render_docx if output_format is FormFormat.DOCX else render_pdf
         for item in made:
             target = output if output is not None and len(made) == 1 else \

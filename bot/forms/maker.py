@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy import delete
 from sqlmodel import Session, col
 
-from bot.forms.docx import render_docx
-from bot.forms.pdf import render_pdf
 from dialogs.catalog import Catalog, Document, Procedure
 from dialogs.formfill import FilledForm, fill
 from dialogs.model import StoredFile
@@ -52,7 +50,7 @@ class FormMaker:
         """The PDFs the citizen reads on the summary, stored until the application ends."""
         stored = []
         for made in self.filled(procedure, answers):
-            content = render_pdf(made.form)
+            content = _pdf(made.form)
             stored.append(StoredFile(sha256=self.files.put(content), mime_type=PDF, size=len(content),
                                      file_id="", file_unique_id="", channel=MADE_BY))
         return stored
@@ -68,7 +66,7 @@ class FormMaker:
                                                        col(CaseDocument.document_id).in_(ids)))
         rows = []
         for item in made:
-            for position, (mime, content) in enumerate(((PDF, render_pdf(item.form)), (DOCX, render_docx(item.form))),
+            for position, (mime, content) in enumerate(((PDF, _pdf(item.form)), (DOCX, _docx(item.form))),
                                                        start=1):
                 row = CaseDocument(case_id=case.id or 0, document_id=item.document.id, position=position,
                                    sha256=self.files.put(content), mime_type=mime, size=len(content),
@@ -93,3 +91,17 @@ def preview_attachments(procedure: Procedure, stored: list[StoredFile], caption:
     return tuple(Attachment("document", caption, sha256=file.sha256, file_name=f"{document.form}.pdf",
                             mime_type=file.mime_type)
                  for document, file in zip(procedure.form_documents, stored, strict=True))
+
+
+def _pdf(form: FilledForm) -> bytes:
+    """fpdf2 and Pillow (about 26 MB resident) load with the first form the bot makes, not at
+    start: a bot spends most of its life on dialogs in progress (bench/RESULTS.md, memory)."""
+    from bot.forms.pdf import render_pdf  # noqa: PLC0415
+
+    return render_pdf(form)
+
+
+def _docx(form: FilledForm) -> bytes:
+    from bot.forms.docx import render_docx  # noqa: PLC0415 - python-docx and lxml, likewise
+
+    return render_docx(form)

@@ -3,9 +3,7 @@ text files), with the form font so every Vietnamese letter shows."""
 
 from __future__ import annotations
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
+from bot.forms.pdf import FPDF, XPos, YPos  # fpdf2 as the forms load it: without numpy
 from bot.privacy.statement import Section
 from dialogs.glyphs import FONT_FILES, missing
 

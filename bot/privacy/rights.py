@@ -17,7 +17,6 @@ from sqlmodel import Session
 from bot.cases.notices import CaseNotices
 from bot.conversation.turns import Turns, language_of
 from bot.privacy.anonymise import Forgotten, Withdrawn, forget_chat, withdraw_consent
-from bot.privacy.export import render
 from bot.privacy.files import delete_unreferenced
 from bot.privacy.holdings import Holdings, holdings
 from bot.privacy.presses import DataAction, DataPress
@@ -89,6 +88,8 @@ class CitizenRights:
         _ = tr.gettext
         title = _("Your personal data held by {office}").format(office=self.settings.office_name)
         as_of = _("As of {time}.").format(time=tr.datetime(now.astimezone(self.settings.tz)))
+        from bot.privacy.export import render  # noqa: PLC0415 - fpdf2 loads when first needed (see bot.forms.maker)
+
         content = render(title, [as_of, self._terms(tr)], statement.sections(held, full=True))
         caption = Rich.plain(_("📄 Your data, as the office holds it today."))
         document = Attachment("document", caption, data=content, file_name="du-lieu-ca-nhan.pdf",

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import TYPE_CHECKING
 
 from telegram.error import InvalidToken
 
 from bot.runtime.app import ALLOWED_UPDATES, Assembly, assemble, set_commands
-from bot.runtime.server import EmbeddedServer, http_server
 from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.runtime.server import EmbeddedServer
 
 
 TOKEN_REJECTED = ("MOTCUA_TELEGRAM_TOKEN was rejected by Telegram (401 Unauthorized): copy the whole token "
@@ -40,7 +43,7 @@ async def _serve(settings: Settings) -> None:
         desk = assembly.desk
         desk.dialogs.bot_username = desk.dialogs.bot_username or application.bot.username
         await application.start()
-        server = http_server(assembly) if settings.serves_http else None
+        server = _http_server(assembly) if settings.serves_http else None
         serving = asyncio.create_task(server.serve()) if server is not None else None
         try:
             assembly.leadership.start()
@@ -57,6 +60,14 @@ async def _serve(settings: Settings) -> None:
             await stop.wait()
         finally:
             await _stop(assembly, server, serving)
+
+
+def _http_server(assembly: Assembly) -> EmbeddedServer:
+    """uvicorn is loaded only when the bot serves HTTP: a bot that only polls Telegram keeps its
+    memory (bench/RESULTS.md, memory with dialogs in progress)."""
+    from bot.runtime.server import http_server  # noqa: PLC0415
+
+    return http_server(assembly)
 
 
 async def _until_listening(server: EmbeddedServer | None, serving: asyncio.Task[None] | None) -> None:
