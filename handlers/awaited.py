@@ -11,7 +11,7 @@ import asyncio
 from enum import Enum, auto
 
 from dialogs.output import Outcome
-from handlers import announcements, citizens, officers
+from handlers import announcements, officers
 from handlers.desk import Desk, Request
 
 
@@ -34,9 +34,8 @@ async def is_awaited(desk: Desk, request: Request) -> bool:
 
 
 async def on_awaited(desk: Desk, request: Request) -> Outcome | None:
-    awaited = await asyncio.to_thread(_awaited, desk, request.sender_id)
-    if awaited is Awaited.PROMPT:
-        return await officers.on_prompt_reply(desk, request)
-    if awaited is Awaited.DRAFT:
+    """Asks again (only staff get here): the prompt or draft may have ended in between, from
+    another device, and the prompt's handler then says the action was cancelled, as before."""
+    if await asyncio.to_thread(_awaited, desk, request.sender_id) is Awaited.DRAFT:
         return await announcements.on_draft(desk, request)
-    return await citizens.on_dialog(desk, request)  # answered in between, by another device of theirs
+    return await officers.on_prompt_reply(desk, request)

@@ -372,3 +372,5 @@ class SendSlot(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    paid: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    """Telegram's paid broadcast, which counts toward the paid limit only."""

@@ -30,7 +30,7 @@ from bot.feedback.ratings import Ratings
 from bot.privacy.rights import CitizenRights
 from bot.reports.message import Reports
 from bot.runtime.background import Background
-from bot.runtime.concurrency import QUEUED, PerChatUpdates
+from bot.runtime.concurrency import QUEUED, RUNNING, PerChatUpdates
 from bot.runtime.leader import Leadership
 from bot.runtime.metrics import MeteredRequest, Metrics
 from bot.runtime.pacing import WINDOW, Pacing, SendBudget, shared_window_for
@@ -64,8 +64,10 @@ COMMANDS = (
     ("dulieu", N_("Your personal data: see, download, delete")),
 )
 """The menu next to the text box: the citizens' commands (staff commands are in the README)."""
-CONNECTIONS = 16
-"""HTTP connections to the Bot API, as python-telegram-bot's builder sets by default."""
+CONNECTIONS = RUNNING + 16
+"""HTTP connections to the Bot API: one for every update handled at once and room for the
+outbox's sends, so no request waits for a connection (python-telegram-bot fails one that waits
+over a second). Not the builder's 256: httpcore checks every idle connection on each request."""
 
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET_LOGGERS = ("httpx",)
+QUIET_LOGGERS = ("httpx", "fontTools")
+"""Libraries that log every request or every font subset at INFO."""
 
 
 class JsonFormatter(logging.Formatter):

@@ -52,7 +52,7 @@ IN_FLIGHT_POLL = 0.005
 REPLY_ATTEMPTS = 3
 
 
-@dataclass
+@dataclass(eq=False)
 class Send:
     """One send as the windows count it: from its start until `window` after it ended (a send
     whose end is not reported counts from its start)."""
@@ -96,6 +96,12 @@ class RollingWindows:
     def ended(self, send: Send, now: float) -> None:
         send.at, send.in_flight = now, False
 
+    def forget(self, send: Send) -> None:
+        """A send counted but never made."""
+        for sends in (self._free, self._all):
+            if send in sends:
+                sends.remove(send)
+
     def _room(self, sends: deque[Send], limit: int, now: float) -> float:
         if len(sends) < limit:
             return 0.0
@@ -104,16 +110,16 @@ class RollingWindows:
 
 class SharedWindow:
     """The overall window kept in the database for every process of the bot (see the module's
-    docstring). A paid send counts toward the paid limit only; a free one waits while the window
-    holds `rate` sends of any kind, which can only make it wait longer than Telegram requires."""
+    docstring), with the same two limits as `RollingWindows`: every send counts toward the paid
+    limit, only unpaid ones toward `rate`."""
 
     def __init__(self, db: Engine, channel: str, rate: int, paid_rate: int = PAID_RATE) -> None:
         self.db, self.channel, self.rate, self.paid_rate = db, channel, rate, paid_rate
 
     async def take(self, *, paid: bool) -> None:
         """Return once one more send fits in every process's window, counting it."""
-        limit = self.paid_rate if paid else self.rate
-        while (wait := await asyncio.to_thread(take_send_slot, self.db, self.channel, limit, SHARED_WINDOW)) > 0:
+        while (wait := await asyncio.to_thread(take_send_slot, self.db, self.channel, free=self.rate,
+                                               paid=self.paid_rate, window_seconds=SHARED_WINDOW, is_paid=paid)) > 0:
             await asyncio.sleep(wait)
 
 
@@ -164,7 +170,11 @@ class SendBudget:
             while not isinstance(send := self.windows.wait(loop.time(), paid=paid, until_ended=until_ended), Send):
                 await asyncio.sleep(send)
             if self.shared is not None:
-                await self.shared.take(paid=paid)
+                try:
+                    await self.shared.take(paid=paid)
+                except BaseException:
+                    self.windows.forget(send)  # never sent: it must not stay in flight in the window
+                    raise
                 send.at = loop.time()
             send.chat = chat
             if chat is not None:

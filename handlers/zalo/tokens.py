@@ -33,6 +33,9 @@ REFRESH_BEFORE = timedelta(hours=1)
 BOOTSTRAP_LIFETIME = timedelta(minutes=5)
 """An access token from `.env` has no known expiry: use it briefly, then refresh."""
 REFRESH_PATH = "/v4/oa/access_token"
+REFRESH_TIMEOUT = 8
+"""Seconds: the refresh runs inside the transaction that holds the token row, which on SQLite is
+the database's write lock, so every chat waits for it (once a day, normally well under a second)."""
 ALERT = N_("⚠️ Zalo: the assistant could not renew its access to the Official Account ({error}). Citizens' "
            "Zalo messages wait until it can. Check the Zalo settings (README, section “Kênh Zalo”).")
 
@@ -86,7 +89,7 @@ class TokenKeeper:
         now = self.clock()
         secret = self.settings.zalo_oa_secret
         try:
-            response = httpx.post(self.settings.zalo_oauth_url + REFRESH_PATH, timeout=20,
+            response = httpx.post(self.settings.zalo_oauth_url + REFRESH_PATH, timeout=REFRESH_TIMEOUT,
                                   headers={"secret_key": secret.get_secret_value() if secret else ""},
                                   data={"refresh_token": row.refresh_token, "app_id": self.settings.zalo_app_id or "",
                                         "grant_type": "refresh_token"})

@@ -75,9 +75,14 @@ def test_a_claimed_row_is_skipped_by_others_and_pending_again_if_its_claimant_le
 
 
 def test_the_send_budget_is_one_window_for_every_process(postgresql: None, db: Engine) -> None:
-    assert [take_send_slot(db, "telegram", 2, 60) for _ in range(2)] == [0.0, 0.0]
-    assert take_send_slot(db, "telegram", 2, 60) > 0, "a third send within the window waits"
-    assert take_send_slot(db, "zalo", 2, 60) == 0.0, "each messenger has its own"
+    def take(channel: str, *, paid: bool = False) -> float:
+        return take_send_slot(db, channel, free=2, paid=4, window_seconds=60, is_paid=paid)
+
+    assert [take("telegram") for _ in range(2)] == [0.0, 0.0]
+    assert take("telegram") > 0, "a third send within the window waits"
+    assert take("zalo") == 0.0, "each messenger has its own"
+    assert [take("telegram", paid=True) for _ in range(2)] == [0.0, 0.0], "paid sends do not count the free ones"
+    assert take("telegram", paid=True) > 0, "every send counts toward the paid limit"
 
 
 def test_sqlite_takes_one_process(database_backend: str, tmp_path: Path) -> None:

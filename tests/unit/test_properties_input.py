@@ -158,7 +158,9 @@ def test_any_button_payload_decodes_to_a_press_that_encodes_back_or_to_nothing(p
 @given(st.sampled_from(PRESSES), st.lists(st.text(max_size=20), max_size=6))
 def test_each_kind_of_press_decodes_any_values_to_a_press_or_nothing(kind: type[Press], values: list[str]) -> None:
     press = kind.decode(values)
-    assert press is None or (isinstance(press, kind) and kind.decode(press.encode().split(kind.SEPARATOR)[1:]) == press)
+    # Back through the route table's decoder, which splits only as many times as the press has
+    # fields: a deep link's single field may hold its separator ('c_' + a code with '_').
+    assert press is None or (isinstance(press, kind) and decode(press.encode()) == press)
 
 
 def _value(hint: Any) -> st.SearchStrategy[Any]:

@@ -123,3 +123,27 @@ def test_every_send_draws_on_the_budget_s_window_shared_or_not() -> None:
     assert taken == 2, "direct replies and outbox messages alike"
     assert busy == {1, 2}, "the outbox leaves a chat alone for a second after any message to it"
     assert WINDOW > 1.0, "a margin over Telegram's one second"
+
+
+class FailingWindow:
+    """The database's window fails once (a lost connection), then takes every send."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    async def take(self, *, paid: bool) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("the database went away")
+
+
+def test_a_send_the_shared_window_refused_is_not_left_in_flight() -> None:
+    async def scenario() -> int:
+        budget = SendBudget(1, shared=FailingWindow())  # type: ignore[arg-type]
+        with pytest.raises(ConnectionError):
+            await budget.slot(1, bulk=False, until_ended=True)
+        send = await asyncio.wait_for(budget.slot(2, bulk=False, until_ended=True), timeout=5)
+        budget.ended(send)
+        return len(budget.windows._all)
+
+    assert asyncio.run(scenario()) == 1, "with a rate of 1, the failed send would have blocked every later one"

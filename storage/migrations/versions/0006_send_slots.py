@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(), nullable=False),
     sa.Column('at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
 
