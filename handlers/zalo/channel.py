@@ -21,12 +21,14 @@ from bot.conversation.chats import ChatDirectory
 from bot.conversation.turns import Turns
 from dialogs.model import IncomingFile
 from dialogs.output import Attachment, Reply
-from handlers.desk import DeliveryError, Refused, Sent, WindowClosed
+from handlers.desk import DeliveryError, Refused, RetryLater, Sent, Transient, WindowClosed
 from handlers.downloads import stream
 from handlers.zalo.api import ZaloApi
 from handlers.zalo.render import file_message, image_message, text_messages, text_pieces
 from locales import get_translator
+from storage.db import transaction
 from storage.files import FileStore, Incoming
+from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(days=7)
@@ -71,11 +73,24 @@ class ZaloChannel:
         """Answers to what the person just did (their window is open); the last numbered list
         shown becomes what a typed number means."""
         choices: list[str] = []
-        for reply in replies:
-            shown = await self._deliver(chat_id, reply, bulk=False)
+        for position, reply in enumerate(replies):
+            try:
+                shown = await self._deliver(chat_id, reply, bulk=False)
+            except (Transient, RetryLater) as problem:
+                # The token cannot be renewed now, or Zalo asks to slow down: the answers wait in
+                # the outbox, which sends them when it can, instead of being lost.
+                log.warning("Zalo answers to chat %s queued: %s", chat_id, problem)
+                await asyncio.to_thread(self._queue, chat_id, replies[position:])
+                self.wake_outbox()
+                return
             if reply.buttons:
                 choices = shown
         await asyncio.to_thread(self.chats.remember_choices, chat_id, choices)
+
+    def _queue(self, chat_id: int, replies: list[Reply]) -> None:
+        with transaction(self.turns.db) as session:
+            for reply in replies:
+                enqueue(session, chat_id, reply, now=self.clock())
 
     async def deliver(self, chat_id: int, reply: Reply, *, bulk: bool = False) -> None:
         """An outbox message: within the window as a consultation message; later as the office's
