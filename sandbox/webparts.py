@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sandbox.botapi.server import parse_multipart
+from sandbox.multipart import parse_multipart
 from sandbox.render import sniff_image_type
 
 PHOTO_TYPES = ("image/jpeg", "image/png")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import email.message
-import email.parser
-import email.policy
 import http
 import itertools
 import json
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from sandbox.multipart import parse_multipart
 from sandbox.waits import Waits
 
 from .models import BotMessage, FakeFile, RecordedRequest
@@ -94,28 +93,6 @@ class _StoredFile:
     file_name: str | None = None
     mime_type: str | None = None
 
-
-def parse_multipart(body: bytes, boundary: str) -> tuple[dict[str, str], dict[str, Upload]]:
-    """Split multipart/form-data into text fields and file parts (stdlib `cgi` is gone in 3.13)."""
-    fields: dict[str, str] = {}
-    uploads: dict[str, Upload] = {}
-    header_parser = email.parser.BytesHeaderParser(policy=email.policy.HTTP)
-    for chunk in (b"\r\n" + body).split(b"\r\n--" + boundary.encode("latin-1"))[1:]:
-        if chunk.startswith(b"--"):
-            break
-        head, separator, data = chunk.partition(b"\r\n\r\n")
-        if not separator:
-            raise ValueError("malformed multipart part (no blank line after the headers)")
-        headers = header_parser.parsebytes(head.strip() + b"\r\n\r\n")
-        name = headers.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            raise ValueError(f"multipart part without a name: {head!r}")
-        filename = headers.get_filename()
-        if filename is None:
-            fields[name] = data.decode("utf-8")
-        else:
-            uploads[name] = Upload(filename, headers.get_content_type() if "content-type" in headers else None, data)
-    return fields, uploads
 
 
 class _Handler(BaseHTTPRequestHandler):

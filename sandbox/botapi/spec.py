@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sandbox.multipart import Part as Upload
 
 from .tg_html import HtmlParseError, parse_html
 
@@ -29,15 +30,6 @@ _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _DISCRIMINATOR_RE = re.compile(r'(?:must be|always) "?([a-z_]+)"?\.?$')
 # InlineKeyboardButton fields that decorate a button without being its action.
 _BUTTON_COSMETIC_FIELDS = {"text", "icon_custom_emoji_id", "style"}
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One file part of a multipart request (an InputFile on the wire)."""
-
-    filename: str | None
-    content_type: str | None
-    data: bytes
 
 
 def text_problems(text: str, parse_mode: Any, limit: int, what: str, *, allow_empty: bool) -> list[str]:

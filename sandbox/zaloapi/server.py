@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import email.message
-import email.parser
-import email.policy
 import hashlib
 import http.client
 import itertools
@@ -28,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from sandbox.multipart import parse_multipart
 from sandbox.waits import Waits
 
 from .models import WebhookDelivery, ZaloMessage, ZaloRequest, ZaloUser
@@ -144,13 +143,6 @@ class _Line:
 
 
 @dataclass
-class _Part:
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-@dataclass
 class _Call:
     method: str
     path: str
@@ -161,31 +153,6 @@ class _Call:
     params: Any = None
     files: dict[str, bytes] = field(default_factory=dict)
 
-
-def parse_multipart(body: bytes, boundary: str) -> tuple[dict[str, str], dict[str, _Part]]:
-    """Split multipart/form-data into text fields and file parts (stdlib `cgi` is gone in 3.13)."""
-    if not boundary:
-        raise ValueError("multipart body without a boundary")
-    fields: dict[str, str] = {}
-    parts: dict[str, _Part] = {}
-    header_parser = email.parser.BytesHeaderParser(policy=email.policy.HTTP)
-    for chunk in (b"\r\n" + body).split(b"\r\n--" + boundary.encode("latin-1"))[1:]:
-        if chunk.startswith(b"--"):
-            break
-        head, separator, data = chunk.partition(b"\r\n\r\n")
-        if not separator:
-            raise ValueError("malformed multipart part (no blank line after the headers)")
-        headers = header_parser.parsebytes(head.strip() + b"\r\n\r\n")
-        param = headers.get_param("name", header="content-disposition")
-        name = param if isinstance(param, str) else None
-        if name is None:
-            raise ValueError(f"multipart part without a name: {head!r}")
-        filename = headers.get_filename()
-        if filename is None:
-            fields[name] = data.decode("utf-8")
-        else:
-            parts[name] = _Part(filename, headers.get_content_type() if "content-type" in headers else None, data)
-    return fields, parts
 
 
 def _dump(event: dict[str, Any]) -> bytes:
