@@ -10,18 +10,23 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 
+from bot.lazy_imports import LAZY_IMPORTS
+
 # fpdf2 imports numpy whenever it can, only to speed up images, of which the forms have none;
 # numpy (installed for the /thongke chart) would otherwise add 11 MB to the resident memory of
 # every bot process, most of which never draws a chart (bench/RESULTS.md, memory).
-_NUMPY_ALREADY_LOADED = "numpy" in sys.modules
-if not _NUMPY_ALREADY_LOADED:
-    sys.modules["numpy"] = None  # type: ignore[assignment]  # makes `import numpy` fail, for fpdf
-try:
-    from fpdf import FPDF
-    from fpdf.enums import Align, XPos, YPos
-finally:
+# This module is imported on first use, from a worker thread: `LAZY_IMPORTS` keeps a chart's
+# import of numpy out of the moment it is hidden.
+with LAZY_IMPORTS:
+    _NUMPY_ALREADY_LOADED = "numpy" in sys.modules
     if not _NUMPY_ALREADY_LOADED:
-        del sys.modules["numpy"]
+        sys.modules["numpy"] = None  # type: ignore[assignment]  # makes `import numpy` fail, for fpdf
+    try:
+        from fpdf import FPDF
+        from fpdf.enums import Align, XPos, YPos
+    finally:
+        if not _NUMPY_ALREADY_LOADED:
+            del sys.modules["numpy"]
 
 from dialogs.formfill import (
     MOTTO,

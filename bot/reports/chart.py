@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from bot.lazy_imports import LAZY_IMPORTS
 from bot.reports.figures import Report
 from locales import Translator, get_translator
 
@@ -12,9 +13,10 @@ def report_chart(report: Report, tr: Translator | None = None) -> bytes:
     """Cases filed per ISO week (bars) and the on-time rate of each week's cases (line, right
     axis, 0–100%), as PNG bytes. Drawn on a bare Figure with the Agg canvas: no display and no
     pyplot global state, so the bot can draw from a worker thread."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - slow import, used rarely
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, PercentFormatter
+    with LAZY_IMPORTS:  # not while the forms hide numpy from fpdf2 (bot.lazy_imports)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - slow import, used rarely
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     tr = tr or get_translator("vi")
     _ = tr.gettext
