@@ -2,7 +2,7 @@
 the announcement they are writing.
 
 Every message a citizen types passes this check before the dialog, so both questions go to the
-database thread in one trip: a trip costs more than either query.
+database thread in one trip, on one connection: a trip costs more than either query.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ class Awaited(Enum):
 
 def _awaited(desk: Desk, telegram_id: int) -> Awaited | None:
     """An action's prompt comes before a draft: the officer chose the action last."""
-    if desk.workflow.has_prompt(telegram_id):
-        return Awaited.PROMPT
-    if desk.broadcasts.is_composing(telegram_id):
-        return Awaited.DRAFT
+    with desk.turns.db.connect() as connection:
+        if desk.workflow.has_prompt(telegram_id, connection):
+            return Awaited.PROMPT
+        if desk.broadcasts.is_composing(telegram_id, connection):
+            return Awaited.DRAFT
     return None
 
 

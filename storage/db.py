@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, Insert, Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, create_engine
 
-from storage.models import ProcessedUpdate
+from storage.models import ProcessedUpdate, utcnow
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -93,20 +94,44 @@ def transaction(engine: Engine) -> Iterator[Session]:
             yield session
 
 
-def insert_if_new(session: Session, row: SQLModel) -> bool:
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`transaction` without the ORM, for the statements every update runs (see
+    `bot.conversation.turns`): committed when the block ends, rolled back if it raises."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITES: True})
+        with connection.begin():
+            yield connection
+
+
+def insert_if_new(target: Session | Connection, row: SQLModel) -> bool:
     """Add `row` unless a row with its primary key exists; True when added. One statement
     (`INSERT … ON CONFLICT DO NOTHING`) instead of a savepoint that catches the duplicate: this
     runs for every update, and a concurrent insert of the same key simply waits and adds nothing.
     `RETURNING` says whether the row was added (the row count is not reliable across drivers)."""
     table = type(row).__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(row, column.name) for column in table.columns}
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    key = next(iter(table.primary_key.columns))
-    added = session.execute(insert(table).values(**values).on_conflict_do_nothing().returning(key)).first()
-    return added is not None
+    return _insert_if_new(target, table, values)
 
 
-def claim_update(session: Session, update_id: int) -> bool:
+def _insert_if_new(target: Session | Connection, table: Table, values: dict[str, Any]) -> bool:
+    statement = _insert_ignoring(target.get_bind().dialect.name if isinstance(target, Session)
+                                 else target.dialect.name, table)
+    return target.execute(statement, values).first() is not None
+
+
+@cache
+def _insert_ignoring(dialect: str, table: Table) -> Insert:
+    """Built once per table: SQLAlchemy then reuses the statement's cache key and compiled form.
+    The VALUES clause comes from the parameters' names at execution."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing().returning(next(iter(table.primary_key.columns)))
+
+
+def claim_update(target: Session | Connection, update_id: int) -> bool:
     """True the first time an update_id is seen; Telegram may deliver an update again after a
     crash, and it must be acted on once. Part of the caller's transaction."""
-    return insert_if_new(session, ProcessedUpdate(update_id=update_id))
+    return _insert_if_new(target, _PROCESSED, {"update_id": update_id, "processed_at": utcnow()})
+
+
+_PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]

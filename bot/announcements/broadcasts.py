@@ -20,7 +20,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Literal
 
-from sqlalchemy import func, update
+from sqlalchemy import Connection, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from bot.announcements.presses import AnnouncementPress, Decision
@@ -42,6 +42,10 @@ class BroadcastStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+_COMPOSING = select(col(Broadcast.id)).where(col(Broadcast.author_id) == bindparam("author"),
+                                             col(Broadcast.status) == BroadcastStatus.COMPOSING)
 
 
 @dataclass(frozen=True)
@@ -119,11 +123,9 @@ class Broadcasts:
             session.flush()
             return broadcast
 
-    def is_composing(self, telegram_id: int) -> bool:
-        """Asked of every message a citizen types, so without an ORM session."""
-        with self.turns.db.connect() as connection:
-            return connection.execute(select(col(Broadcast.id)).where(
-                col(Broadcast.author_id) == telegram_id, col(Broadcast.status) == BroadcastStatus.COMPOSING)).first() is not None
+    def is_composing(self, telegram_id: int, connection: Connection) -> bool:
+        """Asked of every message a citizen types: a statement built once, on the caller's connection."""
+        return connection.execute(_COMPOSING, {"author": telegram_id}).first() is not None
 
     def composing(self, telegram_id: int) -> Broadcast | None:
         with Session(self.turns.db) as session:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, bindparam, delete
 from sqlmodel import Session, col, select
 
 from storage.db import insert_if_new
@@ -27,12 +27,16 @@ class Announcements(StrEnum):
     NOT_SUBSCRIBED = "not-subscribed"
 
 
-def offer(session: Session, chat_id: int, *, greeting: bool, now: datetime) -> Announcements:
+_SUBSCRIBED = select(col(Subscriber.subscribed)).where(col(Subscriber.chat_id) == bindparam("chat"))
+"""Read on every dialog update: built once (see `storage.chat_rows`)."""
+
+
+def offer(connection: Connection, chat_id: int, *, greeting: bool, now: datetime) -> Announcements:
     """The question on the first greeting (remembered as asked, not as a yes); afterwards, the
     button that changes the answer."""
-    subscribed = session.exec(select(Subscriber.subscribed).where(col(Subscriber.chat_id) == chat_id)).first()
+    subscribed = connection.execute(_SUBSCRIBED, {"chat": chat_id}).scalar()
     if subscribed is None and greeting:
-        if not insert_if_new(session, Subscriber(chat_id=chat_id, subscribed=False, created_at=now, changed_at=now)):
+        if not insert_if_new(connection, Subscriber(chat_id=chat_id, subscribed=False, created_at=now, changed_at=now)):
             return Announcements.NOT_SUBSCRIBED  # another process greeted the same chat at this instant: asked there
         return Announcements.ASK
     return Announcements.SUBSCRIBED if subscribed else Announcements.NOT_SUBSCRIBED

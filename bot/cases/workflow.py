@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, update
+from sqlalchemy import Connection, bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from bot.cases.cards import ACTION_TARGETS, actor_name, history, officer_button, status_of
@@ -23,6 +23,8 @@ from bot.staff.permissions import NOT_ALLOWED, active_member, may_handle, record
 from dialogs.output import Attachment, Outcome, Reply, Rich
 from locales import N_, Translator
 from storage.models import Case, CaseEvent, OfficerPrompt, StaffMember
+
+_PROMPTED = select(col(OfficerPrompt.telegram_id)).where(col(OfficerPrompt.telegram_id) == bindparam("member"))
 
 MAX_NOTE = 1000
 """The most an officer's text may hold (the missing items, a refusal's reason, pickup
@@ -120,11 +122,10 @@ class CaseWorkflow:
         note = tr.gettext(STANDARD_PICKUP) if press.action is OfficerAction.READY_STANDARD else None
         return self._apply(session, case, press.version, target, member, tr, turn.now, note=note)
 
-    def has_prompt(self, telegram_id: int) -> bool:
-        """Whether the next message of this account is the text an action waits for."""
-        with self.turns.db.connect() as connection:
-            return connection.execute(select(col(OfficerPrompt.telegram_id)).where(
-                col(OfficerPrompt.telegram_id) == telegram_id)).first() is not None
+    def has_prompt(self, telegram_id: int, connection: Connection) -> bool:
+        """Whether the next message of this account is the text an action waits for. Asked of
+        every message a citizen types: a statement built once, on the caller's connection."""
+        return connection.execute(_PROMPTED, {"member": telegram_id}).first() is not None
 
     def reply_to_prompt(self, update_id: int, telegram_id: int, text: str | None,
                         result: Attachment | None) -> Outcome | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from bot.announcements.subscriptions import Announcements, forget_unless_subscribed, offer
@@ -46,9 +46,9 @@ from dialogs.output import Reply, Rich
 from dialogs.prompts import NOTICE_VERSION, restart_buttons
 from dialogs.steps import SUMMARY
 from locales import DEFAULT_LANGUAGE, LANGUAGES, N_, get_translator
-from storage.db import insert_if_new
+from storage.chat_rows import ChatRow, add_chat, delete_chat, read_chat, save_dialog, set_language
 from storage.files import FileStore
-from storage.models import ChatSession, Consent
+from storage.models import Consent
 
 ATTEMPTS = 3
 EXPIRED = N_("ℹ️ The application you left unfinished was deleted on {date}: nothing had been added for {days} days, "
@@ -110,7 +110,7 @@ class CitizenDialogs:
     def peek(self, chat_id: int) -> Expected:
         """What a handler needs before deciding whether to download the files of a message."""
         with Session(self.turns.db) as session:
-            row = session.get(ChatSession, chat_id)
+            row = read_chat(session.connection(), chat_id)
             state = self._state(row)
             held = bytes_held(session, chat_id, state)
         language = row.language if row is not None and row.language else DEFAULT_LANGUAGE
@@ -135,11 +135,8 @@ class CitizenDialogs:
         with self.turns.begin(update_id, chat_id) as turn:
             if turn is None:
                 return None
-            row = turn.row or ChatSession(chat_id=chat_id)
-            row.language = language
-            row.updated_at = turn.now
-            turn.session.add(row)
-            state = self._state(row)
+            set_language(turn.connection, chat_id, language, turn.now)
+            state = self._state(turn.row)
         ctx = self.context(language)
         return Handled([language_set(ctx.tr), self.engine.prompt(state, ctx)], language)
 
@@ -156,8 +153,8 @@ class CitizenDialogs:
         with self.turns.begin(update_id, chat_id) as turn:
             if turn is None:
                 return None
-            session, language = turn.session, turn.language
-            offered = offer(session, chat_id, greeting=inp.command == "start", now=turn.now) \
+            language = turn.language
+            offered = offer(turn.connection, chat_id, greeting=inp.command == "start", now=turn.now) \
                 if is_telegram_chat(chat_id) else None
             ctx = self.context(language, offered)
             state = self._state(turn.row)
@@ -169,21 +166,21 @@ class CitizenDialogs:
             replies = list(result.replies)
             effect = result.effect
             if isinstance(effect, ConsentGiven):
-                self._record_consent(session, chat_id, result, ctx)
+                self._record_consent(turn.session, chat_id, result, ctx)
             elif isinstance(effect, SubmitCase):
                 procedure = self.engine.catalog[effect.state.procedure_id or ""]
                 # The receipt's QR code opens the Telegram bot: of no use on another messenger.
                 username = self.bot_username if is_telegram_chat(chat_id) else None
-                replies.append(self.filing.file(session, chat_id, effect.state, procedure, ctx, bot_username=username))
+                replies.append(self.filing.file(turn.session, chat_id, effect.state, procedure, ctx, bot_username=username))
                 discarded += effect.state.form_preview
             elif isinstance(effect, SubmitSupplement):
-                replies.append(self.supplements.submit(session, chat_id, effect.state, ctx.tr))
+                replies.append(self.supplements.submit(turn.session, chat_id, effect.state, ctx.tr))
             elif isinstance(effect, Discard):
                 discarded += effect.files
                 if effect.forget_chat and state is not None:
-                    session.execute(delete(Consent).where(col(Consent.chat_id) == chat_id,
+                    turn.session.execute(delete(Consent).where(col(Consent.chat_id) == chat_id,
                                                           col(Consent.dialog_id) == state.dialog_id))
-                if effect.forget_chat and forget_unless_subscribed(session, chat_id):
+                if effect.forget_chat and forget_unless_subscribed(turn.session, chat_id):
                     replies.append(Reply(Rich.plain(ctx.tr.gettext(STILL_SUBSCRIBED))))
             if turn.row is not None and turn.row.dialog_expired_at is not None:
                 replies.insert(0, self._expired(turn.row.dialog_expired_at, ctx))
@@ -217,29 +214,22 @@ class CitizenDialogs:
         kept = {file.sha256 for file in made}
         return [file for file in after.form_preview if file.sha256 not in kept]
 
-    def _state(self, row: ChatSession | None) -> DialogState | None:
+    def _state(self, row: ChatRow | None) -> DialogState | None:
         if row is None or row.dialog is None:
             return None
         state = DialogState.model_validate(row.dialog)
         return state if self.engine.state_is_valid(state) else None
 
     def _save(self, turn: Turn, state: DialogState | None, *, forget: bool) -> None:
-        session, row, chat_id = turn.session, turn.row, turn.chat_id
+        connection, row, chat_id = turn.connection, turn.row, turn.chat_id
         dialog = state.model_dump(mode="json") if state is not None else None
         if row is None:
-            if dialog is None:
-                return
-            if not insert_if_new(session, ChatSession(chat_id=chat_id, dialog=dialog, version=1, updated_at=turn.now)):
-                raise ConcurrentChange
-            return
-        if forget and row.language is None:
-            changed = session.execute(delete(ChatSession).where(
-                col(ChatSession.chat_id) == chat_id, col(ChatSession.version) == row.version)).rowcount
+            saved = dialog is None or add_chat(connection, chat_id, dialog, turn.now)
+        elif forget and row.language is None:
+            saved = delete_chat(connection, chat_id, row.version)
         else:
-            changed = session.execute(update(ChatSession).where(
-                col(ChatSession.chat_id) == chat_id, col(ChatSession.version) == row.version,
-            ).values(dialog=dialog, version=row.version + 1, updated_at=turn.now, dialog_expired_at=None)).rowcount
-        if changed != 1:
+            saved = save_dialog(connection, chat_id, row.version, dialog, turn.now)
+        if not saved:
             raise ConcurrentChange
 
     @staticmethod

@@ -4,38 +4,51 @@ Every handler that changes something runs inside `Turns.begin`: a channel may de
 twice (after a crash, or a retried webhook), and the claim of its id in the same transaction as
 the change makes sure it is acted on once. Reading the chat's row here gives every feature the
 language to answer in and the dialog in progress without each loading it again.
+
+This runs for every update, so it speaks SQLAlchemy Core on one connection with statements
+built once (`storage.chat_rows`): an ORM session per update cost more than the dialog itself.
+Features that need the ORM (filing a case, an officer's action) get `Turn.session`, made on
+first use on the same connection and transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from locales import DEFAULT_LANGUAGE, Translator, get_translator
-from storage.db import claim_update, transaction
-from storage.models import ChatSession
+from storage.chat_rows import ChatRow, read_chat
+from storage.db import claim_update, transaction, writing
 
 
 def language_of(session: Session, chat_id: int) -> str:
     """The language a chat chose, for messages to someone other than the person acting."""
-    return _language(session.get(ChatSession, chat_id))
+    return _language(read_chat(session.connection(), chat_id))
 
 
-def _language(row: ChatSession | None) -> str:
+def _language(row: ChatRow | None) -> str:
     return row.language if row is not None and row.language else DEFAULT_LANGUAGE
 
 
-@dataclass
 class Turn:
-    session: Session
-    chat_id: int
-    now: datetime
-    row: ChatSession | None
+    """One update's unit of work: its connection (in the transaction), the chat's row as it was
+    when the update arrived, and an ORM session for the features that want one."""
+
+    def __init__(self, connection: Connection, chat_id: int, now: datetime, row: ChatRow | None) -> None:
+        self.connection = connection
+        self.chat_id = chat_id
+        self.now = now
+        self.row = row
+
+    @cached_property
+    def session(self) -> Session:
+        """Joins the turn's transaction: it never commits or rolls back on its own."""
+        return Session(bind=self.connection, expire_on_commit=False)
 
     @property
     def language(self) -> str:
@@ -44,6 +57,15 @@ class Turn:
     @property
     def tr(self) -> Translator:
         return get_translator(self.language)
+
+    def _finish(self) -> None:
+        """Write what the ORM session holds before the transaction commits."""
+        if "session" in self.__dict__:
+            self.session.flush()
+
+    def _close(self) -> None:
+        if "session" in self.__dict__:
+            self.session.close()
 
 
 class Turns:
@@ -54,11 +76,17 @@ class Turns:
     @contextmanager
     def begin(self, update_id: int, chat_id: int) -> Iterator[Turn | None]:
         """Yields None when the update was handled before: the caller does nothing."""
-        with transaction(self.db) as session:
-            if not claim_update(session, update_id):
+        with writing(self.db) as connection:
+            now = self.clock()
+            if not claim_update(connection, update_id):
                 yield None
                 return
-            yield Turn(session, chat_id, self.clock(), session.get(ChatSession, chat_id))
+            turn = Turn(connection, chat_id, now, read_chat(connection, chat_id))
+            try:
+                yield turn
+                turn._finish()
+            finally:
+                turn._close()
 
     def set_aside(self, update_ids: list[int]) -> None:
         """Mark updates handled without acting on them (a flooding chat's excess, see
@@ -69,5 +97,5 @@ class Turns:
 
     def language(self, chat_id: int) -> str:
         """For answers that change nothing (a lookup, a refusal)."""
-        with Session(self.db) as session:
-            return language_of(session, chat_id)
+        with self.db.connect() as connection:
+            return _language(read_chat(connection, chat_id))

@@ -174,7 +174,9 @@ def test_a_restored_desk_has_the_same_cases_files_and_report(desk: Desk, new_des
     report = desk.cli("report", "--format", "csv", *PERIOD)
     assert report.returncode == 0, report.stderr
     assert "Nguyễn" not in report.stdout and len(report.stdout.splitlines()) > 10
-    assert restored.cli("report", "--format", "csv", *PERIOD).stdout == report.stdout
+    restored_report = restored.cli("report", "--format", "csv", *PERIOD)
+    assert restored_report.returncode == 0, restored_report.stderr
+    assert restored_report.stdout == report.stdout
     # The restored desk goes on: new rows get new ids (PostgreSQL's sequences came along).
     new_id = file_case(engine, restored.store, 99, "khai-sinh", pages=1)
     engine.dispose()

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.conversation.turns import Turns
+from storage.chat_rows import add_chat, read_chat, save_dialog
 from storage.db import claim_update, insert_if_new, transaction
 from storage.models import ChatSession, ProcessedUpdate, Subscriber
 
@@ -66,3 +68,41 @@ def test_units_of_work_that_read_then_write_all_succeed_side_by_side(db: Engine)
     assert errors == []
     with Session(db) as session:
         assert len(session.exec(select(ProcessedUpdate)).all()) == 6
+
+
+def test_a_turn_commits_its_statements_and_its_orm_rows_together_or_not_at_all(db: Engine) -> None:
+    """A turn runs the chat's row as plain statements on its connection and hands features an
+    ORM session on the same transaction: both are undone by a failure, both kept otherwise (the
+    session's rows written without the feature flushing them)."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    turns = Turns(db, lambda: now)
+
+    def subscriber() -> Subscriber:
+        return Subscriber(chat_id=5, subscribed=True, created_at=now, changed_at=now)
+
+    with pytest.raises(Failed), turns.begin(1, 5) as turn:
+        assert turn is not None and turn.row is None
+        assert add_chat(turn.connection, 5, {"step": "a"}, turn.now)
+        turn.session.add(subscriber())
+        raise Failed
+    with Session(db) as session:
+        assert session.exec(select(ProcessedUpdate)).all() == []
+        assert session.exec(select(ChatSession)).all() == []
+        assert session.exec(select(Subscriber)).all() == []
+
+    with turns.begin(1, 5) as turn:
+        assert turn is not None
+        assert add_chat(turn.connection, 5, {"step": "a"}, turn.now)
+        turn.session.add(subscriber())
+    with turns.begin(1, 5) as turn:
+        assert turn is None, "the update was handled"
+    with turns.begin(2, 5) as turn:
+        assert turn is not None and turn.row is not None
+        assert (turn.row.dialog, turn.row.version) == ({"step": "a"}, 1)
+        assert not save_dialog(turn.connection, 5, 0, {"step": "b"}, turn.now), "a stale version changes nothing"
+        assert save_dialog(turn.connection, 5, 1, {"step": "b"}, turn.now)
+    with db.connect() as connection:
+        row = read_chat(connection, 5)
+    assert row is not None and (row.dialog, row.version) == ({"step": "b"}, 2)
+    with Session(db) as session:
+        assert [s.chat_id for s in session.exec(select(Subscriber)).all()] == [5]
