@@ -33,13 +33,15 @@ class BotProcess:
 
     def __init__(self, fake: FakeBotAPI, database_url: str, data_dir: Path, *, cwd: Path | None = None,
                  die_with_parent: bool = False, own_settings: bool = False, webhook: str | None = None,
-                 log_name: str = "bot.log", **settings: str) -> None:
-        """`webhook`: run with `--webhook URL` (give `listen` too) instead of polling."""
+                 log_name: str = "bot.log", module: str = "bot", **settings: str) -> None:
+        """`webhook`: run with `--webhook URL` (give `listen` too) instead of polling; `module`: what
+        `python -m` runs (a benchmark's variant of the bot, see bench/cost_parts.py)."""
         self.fake = fake
         self.webhook = webhook
         self.data_dir = data_dir
         self.cwd = cwd or data_dir
         self.die_with_parent = die_with_parent
+        self.module = module
         self.log_path = data_dir / log_name
         self.env = {
             **{k: v for k, v in os.environ.items() if own_settings or not k.startswith("MOTCUA_")},
@@ -58,7 +60,7 @@ class BotProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         polls_before = self.fake.polls_received
         webhooks_before = self._webhooks_set()
-        command = [sys.executable, "-m", "bot", "run", *(["--webhook", self.webhook] if self.webhook else [])]
+        command = [sys.executable, "-m", self.module, "run", *(["--webhook", self.webhook] if self.webhook else [])]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=self.cwd, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
