@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import os
 
+from bench.cost_parts import DATABASE, RICH_REPLIES
 from dialogs.output import Outcome, Reply
 from handlers import citizens, routes
 from handlers.desk import Desk, Request
 from handlers.telegram.channel import TelegramChannel
-
-DATABASE = "database"
-RICH_REPLIES = "rich-replies"
 
 
 def without_database() -> None:
