@@ -65,5 +65,7 @@ def delete_chat(connection: Connection, chat_id: int, read_version: int) -> bool
 
 
 def set_language(connection: Connection, chat_id: int, language: str, now: datetime) -> None:
-    if connection.execute(_LANGUAGE, {"chat": chat_id, "new_language": language, "now": now}).rowcount == 0:
-        add_chat(connection, chat_id, None, now, language=language)
+    values = {"chat": chat_id, "new_language": language, "now": now}
+    if connection.execute(_LANGUAGE, values).rowcount == 0 and not add_chat(connection, chat_id, None, now,
+                                                                            language=language):
+        connection.execute(_LANGUAGE, values)  # another process made the chat's row in between

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.conversation.turns import Turns
-from storage.chat_rows import add_chat, read_chat, save_dialog
+from storage.chat_rows import add_chat, read_chat, save_dialog, set_language
 from storage.db import claim_update, insert_if_new, transaction
 from storage.models import ChatSession, ProcessedUpdate, Subscriber
 
@@ -106,3 +106,16 @@ def test_a_turn_commits_its_statements_and_its_orm_rows_together_or_not_at_all(d
     assert row is not None and (row.dialog, row.version) == ({"step": "b"}, 2)
     with Session(db) as session:
         assert [s.chat_id for s in session.exec(select(Subscriber)).all()] == [5]
+
+
+def test_a_language_is_kept_for_a_new_chat_and_changed_for_a_known_one(db: Engine) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with db.begin() as connection:
+        set_language(connection, 8, "en", now)
+        assert add_chat(connection, 9, {"step": "a"}, now)
+        set_language(connection, 9, "en", now)
+    with db.connect() as connection:
+        new, known = read_chat(connection, 8), read_chat(connection, 9)
+    assert new is not None and (new.language, new.dialog) == ("en", None)
+    assert known is not None and (known.language, known.dialog, known.version) == ("en", {"step": "a"}, 1), \
+        "the dialog in progress and its version are left as they were"
