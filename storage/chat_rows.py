@@ -2,8 +2,9 @@
 
 A chat's row is read and written on each update, so these are SQLAlchemy Core statements made
 at import: SQLAlchemy reuses a statement's cache key and compiled form, where an ORM `get` and
-flush did several times the work (see bench/RESULTS.md, "Full flow"). Writes check the version
-read with the row, so two processes handling the same chat cannot overwrite each other.
+flush did several times the work (see bench/RESULTS.md, "Full flow"). Writes of the dialog check the
+version read with the row, so two processes handling the same chat cannot overwrite each other's
+dialog; a language choice writes only the language, which no dialog write touches.
 """
 
 from __future__ import annotations

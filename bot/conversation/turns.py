@@ -47,7 +47,9 @@ class Turn:
 
     @cached_property
     def session(self) -> Session:
-        """Joins the turn's transaction: it never commits or rolls back on its own."""
+        """Joins the turn's transaction: its commit commits nothing (the turn commits when it
+        ends), and its rollback, or a failed flush, rolls the whole turn back; a feature that
+        expects a statement to fail wraps it in `begin_nested`, as case codes and ratings do."""
         return Session(bind=self.connection, expire_on_commit=False)
 
     @property
