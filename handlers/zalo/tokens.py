@@ -2,14 +2,21 @@
 
 Zalo's access token lives 25 hours and its refresh token three months, and each refresh token
 works once: the refresh answers a new pair. So the pair lives in the database (the `.env`
-values only start it), is replaced in the transaction that read it under a row lock (two
-processes never spend the same refresh token), and a failed refresh tells the office's staff
-on Telegram, once until it works again, because every Zalo message waits until it does.
+values only start it) and only one caller refreshes at a time: in this process a thread lock;
+across processes (PostgreSQL) the row lock of the transaction that reads the pair, which holds
+only that row while Zalo answers. SQLite serves one process and its write lock is the whole
+database's, so there the pair is read, refreshed and written back in two short transactions,
+and no chat waits for Zalo.
+
+A failed refresh tells the office's staff on Telegram, once until it works again, and is not
+tried again for `RETRY_AFTER_FAILURE`: meanwhile messages go with the current token while it is
+still valid, or wait in the outbox, instead of each waiting for Zalo's OAuth server in turn.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,6 +31,7 @@ from dialogs.output import Reply, Rich
 from handlers.desk import Transient
 from locales import N_, get_translator
 from storage.db import transaction
+from storage.locks import is_postgresql
 from storage.models import ChannelToken, StaffMember
 from storage.outbox import enqueue
 
@@ -34,8 +42,9 @@ BOOTSTRAP_LIFETIME = timedelta(minutes=5)
 """An access token from `.env` has no known expiry: use it briefly, then refresh."""
 REFRESH_PATH = "/v4/oa/access_token"
 REFRESH_TIMEOUT = 8
-"""Seconds: the refresh runs inside the transaction that holds the token row, which on SQLite is
-the database's write lock, so every chat waits for it (once a day, normally well under a second)."""
+"""Seconds: Zalo messages wait for the refresh (once a day, normally well under a second)."""
+RETRY_AFTER_FAILURE = timedelta(seconds=5)
+"""After a failed refresh, the next try waits this long: one wait per outage, not one per message."""
 ALERT = N_("⚠️ Zalo: the assistant could not renew its access to the Official Account ({error}). Citizens' "
            "Zalo messages wait until it can. Check the Zalo settings (README, section “Kênh Zalo”).")
 
@@ -45,13 +54,16 @@ class TokenKeeper:
         self.db = db
         self.settings = settings
         self.clock = clock
-        self._cached: ChannelToken | None = None
+        self._known: ChannelToken | None = None
+        self._refreshing = threading.Lock()
+        self._resting_until: datetime | None = None
+        self._row_locks = is_postgresql(db)
 
     def access_token(self) -> str:
         """A token valid for at least the next hour (refreshed first if needed). Runs in a thread."""
-        cached = self._cached
-        if cached is not None and cached.expires_at - self.clock() > REFRESH_BEFORE:
-            return cached.access_token
+        known = self._known
+        if known is not None and known.expires_at - self.clock() > REFRESH_BEFORE:
+            return known.access_token
         return self._refresh_if_due(force_from=None)
 
     def rejected(self, token: str) -> str:
@@ -59,17 +71,53 @@ class TokenKeeper:
         return self._refresh_if_due(force_from=token)
 
     def _refresh_if_due(self, force_from: str | None) -> str:
-        with transaction(self.db) as session:
-            row = session.exec(select(ChannelToken).where(col(ChannelToken.channel) == CHANNEL)
-                               .with_for_update()).first()
-            row = row or self._bootstrap(session)
-            stale = row.access_token == force_from or row.expires_at - self.clock() <= REFRESH_BEFORE
-            failure = self._refresh(session, row) if stale else None
-            self._cached = None if failure else ChannelToken.model_validate(row.model_dump())
-            token = row.access_token
-        if failure:
-            raise Transient(f"Zalo token refresh failed: {failure}")
-        return token
+        """Callers that find a refresh under way do not wait for it, which would hold one of the
+        threads every chat's database work runs in: they use the token while it is still valid
+        (a refresh starts an hour before it expires), or the message waits in the outbox."""
+        if not self._refreshing.acquire(blocking=False):
+            return self._usable(self._known, force_from, "a refresh is under way")
+        try:
+            if self._row_locks:
+                with transaction(self.db) as session:
+                    row = self._read(session)
+                    failure = self._refresh_if_stale(session, row, force_from)
+            else:
+                with transaction(self.db) as session:
+                    row = self._read(session)
+                failure = self._refresh_if_stale(None, row, force_from)
+            self._known = ChannelToken.model_validate(row.model_dump())
+        finally:
+            self._refreshing.release()
+        return self._usable(self._known, force_from, failure)
+
+    def _usable(self, pair: ChannelToken | None, rejected: str | None, why_not: str | None) -> str:
+        if pair is None or pair.access_token == rejected or pair.expires_at <= self.clock():
+            raise Transient(f"no valid Zalo access token: {why_not or 'not renewed yet'}")
+        return pair.access_token
+
+    def _read(self, session: Session) -> ChannelToken:
+        """The pair, locked until `session` ends when several processes may refresh it."""
+        query = select(ChannelToken).where(col(ChannelToken.channel) == CHANNEL)
+        row = session.exec(query.with_for_update() if self._row_locks else query).first() or self._bootstrap(session)
+        self._known = ChannelToken.model_validate(row.model_dump())  # for callers arriving during the refresh
+        return row
+
+    def _refresh_if_stale(self, session: Session | None, row: ChannelToken, force_from: str | None) -> str | None:
+        """Refresh `row` when it is due and the last failure is long enough ago, recording the
+        outcome in `session`, or in a transaction of its own after Zalo answered; why it failed, if it did."""
+        now = self.clock()
+        if row.access_token != force_from and row.expires_at - now > REFRESH_BEFORE:
+            return None
+        if self._resting_until is not None and now < self._resting_until:
+            return row.failure or "an earlier refresh failed"
+        answer = self._ask_zalo(row.refresh_token)
+        if session is not None:
+            self._record(session, row, answer, now)
+        else:
+            with transaction(self.db) as own:
+                self._record(own, row, answer, now)
+        self._resting_until = now + RETRY_AFTER_FAILURE if isinstance(answer, str) else None
+        return answer if isinstance(answer, str) else None
 
     def _bootstrap(self, session: Session) -> ChannelToken:
         refresh = self.settings.zalo_refresh_token
@@ -84,35 +132,38 @@ class TokenKeeper:
         session.flush()
         return row
 
-    def _refresh(self, session: Session, row: ChannelToken) -> str | None:
-        """Replace the pair; on failure, record it (committed with the lock) and say why."""
-        now = self.clock()
+    def _ask_zalo(self, refresh_token: str) -> dict[str, object] | str:
+        """Zalo's answer with a new pair, or why there is none."""
         secret = self.settings.zalo_oa_secret
         try:
             response = httpx.post(self.settings.zalo_oauth_url + REFRESH_PATH, timeout=REFRESH_TIMEOUT,
                                   headers={"secret_key": secret.get_secret_value() if secret else ""},
-                                  data={"refresh_token": row.refresh_token, "app_id": self.settings.zalo_app_id or "",
+                                  data={"refresh_token": refresh_token, "app_id": self.settings.zalo_app_id or "",
                                         "grant_type": "refresh_token"})
             answer = response.json()
             if not isinstance(answer, dict) or not answer.get("access_token"):
                 raise ValueError(str(answer.get("error_name") or answer.get("error") or answer)
                                  if isinstance(answer, dict) else "unexpected answer")
         except (httpx.HTTPError, ValueError) as exc:
-            self._failed(session, row, str(exc)[:200], now)
             return str(exc)
+        return answer
+
+    def _record(self, session: Session, row: ChannelToken, answer: dict[str, object] | str, now: datetime) -> None:
+        """Replace the pair with Zalo's new one, or remember why there is none."""
+        session.add(row)
+        if isinstance(answer, str):
+            self._failed(session, row, answer[:200], now)
+            return
         row.access_token = str(answer["access_token"])
         row.refresh_token = str(answer.get("refresh_token") or row.refresh_token)
         row.expires_at = now + timedelta(seconds=int(str(answer.get("expires_in") or 90000)))
         row.updated_at, row.failed_at, row.failure = now, None, None
-        session.add(row)
-        return None
 
     def _failed(self, session: Session, row: ChannelToken, error: str, now: datetime) -> None:
         """Remember the failure and, the first time, tell staff and admins on Telegram."""
         log.error("Zalo token refresh failed: %s", error)
         first = row.failed_at is None
         row.failed_at, row.failure = now, error
-        session.add(row)
         if not first:
             return
         members = session.exec(select(StaffMember).where(col(StaffMember.active).is_(True))).all()
