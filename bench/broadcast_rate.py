@@ -6,7 +6,14 @@ least 27 a second, 90 % of 30), the 429 answers (target: none) and, for case not
 queued at a few moments of the broadcast, the time from their commit to their delivery
 (target: 2 s at most).
 
+With `--urgent` the office has enabled paid broadcasts and the staff member marks the
+announcement urgent: Telegram then allows 1,000 messages a second. `--answer-ms` makes the fake
+server take that long to answer each send, as the real Telegram does from far away (the fake
+otherwise answers in a fraction of a millisecond, which hides how many sends must be under way
+at once to reach a high rate).
+
     .venv/bin/python -m bench.broadcast_rate [--subscribers 10000] [--notices 5] [--database-url URL]
+                                             [--urgent] [--answer-ms 0]
 """
 
 from __future__ import annotations
@@ -57,8 +64,10 @@ def _overtaking_seconds(fake: FakeBotAPI, url: str, number: int, chat: int) -> f
     return next(at for at, to, _ in fake.delivery_log() if to == chat) - committed
 
 
-def run(subscribers: int, notices: int, database_url: str | None) -> dict[str, object]:
-    with running_bot(database_url) as (fake, _, url):
+def run(subscribers: int, notices: int, database_url: str | None, *, urgent: bool = False,
+        answer_ms: float = 0) -> dict[str, object]:
+    settings = {"allow_paid_broadcast": "true"} if urgent else {}
+    with running_bot(database_url, **settings) as (fake, _, url):
         chats = range(5_000_000, 5_000_000 + subscribers)
         now = datetime.now(UTC)
         with transaction(make_engine(url)) as session:
@@ -69,7 +78,10 @@ def run(subscribers: int, notices: int, database_url: str | None) -> dict[str, o
         fake.enforce_limits(True, per_chat_per_second=5)
         _staff_says(fake, "/thongbao", 1)
         _staff_says(fake, MARKER, 2)
-        _staff_taps(fake, "Gửi")
+        if urgent:
+            _staff_taps(fake, "Khẩn cấp")
+        fake.delay_next(10 * subscribers, answer_ms / 1000, method="sendMessage")
+        _staff_taps(fake, "Gửi khẩn" if urgent else "Gửi")
         overtaking: list[float] = []
         for number in range(notices):  # spread over the broadcast
             fake.wait_until(lambda n=number: len(fake.messages_per_chat(contains=MARKER)) >= subscribers * (n + 1) //
@@ -84,10 +96,12 @@ def run(subscribers: int, notices: int, database_url: str | None) -> dict[str, o
         return {
             **describe("python-telegram-bot", "SQLAlchemy", "httpx", database_url=url),
             "subscribers": subscribers,
+            "urgent_paid": urgent,
+            "answer_ms": answer_ms,
             "delivered": len(times),
             "seconds": round(elapsed, 2),
             "messages_per_second": round((len(times) - 1) / elapsed, 2) if len(times) > 1 else None,
-            "telegram_limit_per_second": 30,
+            "telegram_limit_per_second": 1000 if urgent else 30,
             "peak_in_one_second": fake.peak_rate(),
             "limit_violations_429": len(fake.limit_violations),
             "median_gap_ms": round(statistics.median(gaps) * 1000, 1) if gaps else None,
@@ -101,9 +115,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--notices", type=int, default=5, help="case notifications queued during the broadcast")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--urgent", action="store_true", help="an urgent announcement, sent as a paid broadcast")
+    parser.add_argument("--answer-ms", type=float, default=0, help="how long the fake server takes to answer a send")
     arguments = parser.parse_args()
-    print(json.dumps(run(arguments.subscribers, arguments.notices, arguments.database_url), indent=2,
-                     ensure_ascii=False))
+    print(json.dumps(run(arguments.subscribers, arguments.notices, arguments.database_url, urgent=arguments.urgent,
+                         answer_ms=arguments.answer_ms), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -14,14 +14,15 @@ from storage.db import upgrade
 
 
 @contextmanager
-def running_bot(database_url: str | None) -> Iterator[tuple[FakeBotAPI, BotProcess, str]]:
-    """The fake server, the bot process (polling it) and the database URL; both stopped after."""
+def running_bot(database_url: str | None, **settings: str) -> Iterator[tuple[FakeBotAPI, BotProcess, str]]:
+    """The fake server, the bot process (polling it, with these `settings`) and the database URL;
+    both stopped after."""
     data_dir = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
     url = database_url or f"sqlite:///{data_dir / 'bench.db'}"
     upgrade(url)
     fake = FakeBotAPI()
     fake.start()
-    process = BotProcess(fake, url, data_dir)
+    process = BotProcess(fake, url, data_dir, **settings)
     try:
         process.start()
         yield fake, process, url

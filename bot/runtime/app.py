@@ -33,6 +33,7 @@ from bot.runtime.background import Background
 from bot.runtime.concurrency import QUEUED, RUNNING, PerChatUpdates
 from bot.runtime.leader import Leadership
 from bot.runtime.metrics import MeteredRequest, Metrics
+from bot.runtime.outbox_sender import IN_FLIGHT, PAID_IN_FLIGHT
 from bot.runtime.pacing import WINDOW, Pacing, SendBudget, shared_window_for
 from bot.runtime.webhook import Receipts, TelegramWebhook
 from bot.settings import Settings
@@ -64,10 +65,14 @@ COMMANDS = (
     ("dulieu", N_("Your personal data: see, download, delete")),
 )
 """The menu next to the text box: the citizens' commands (staff commands are in the README)."""
-CONNECTIONS = RUNNING + 16
-"""HTTP connections to the Bot API: one for every update handled at once and room for the
-outbox's sends, so no request waits for a connection (python-telegram-bot fails one that waits
-over a second). Not the builder's 256: httpcore checks every idle connection on each request."""
+
+
+def connections(settings: Settings) -> int:
+    """HTTP connections to the Bot API: one for every update handled at once and one for each
+    of the outbox's sends under way, with room to spare, so no request waits for a connection
+    (python-telegram-bot fails one that waits over a second, and httpcore's pool spends CPU on
+    every queued request). Not the builder's 256: httpcore checks every connection on each request."""
+    return RUNNING + 8 + (PAID_IN_FLIGHT if settings.allow_paid_broadcast else IN_FLIGHT)
 
 
 log = logging.getLogger(__name__)
@@ -172,7 +177,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
         .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        .request(MeteredRequest(metrics, connection_pool_size=CONNECTIONS))
+        .request(MeteredRequest(metrics, connection_pool_size=connections(settings)))
         .rate_limiter(pacing)
         .concurrent_updates(processor)
         .update_queue(asyncio.Queue(maxsize=QUEUED))

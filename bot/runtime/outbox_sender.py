@@ -38,6 +38,16 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 CLAIM_WINDOW = 50
+IN_FLIGHT = 8
+"""Sends under way at once: enough for 30 a second when Telegram answers in a quarter second,
+and few enough that a case notification claimed meanwhile is not queued behind many of them."""
+PAID_IN_FLIGHT = 32
+"""Sends under way at once on SQLite when paid broadcasts are on, paid ones included (free
+ones stay at `IN_FLIGHT`): Telegram allows 1,000 paid messages a second, and from far away
+answers each in about a tenth of a second. More did not send faster (bench/RESULTS.md): the
+process's CPU is then the limit, and httpcore's pool grows costly with many connections. On
+PostgreSQL each claim holds a connection until it is settled, so all sends stay at `IN_FLIGHT`
+together there."""
 HELD = "held"
 """Waiting for the person to write again: the channel may not message them now (Zalo's window)."""
 Deliver = Callable[[int, Reply, bool], Awaitable[object]]
@@ -71,14 +81,30 @@ class Claim:
             self.session = None
 
 
+@dataclass(frozen=True)
+class Room:
+    """How many more sends may start: of every kind, and of those free (not paid)."""
+
+    all: int
+    free: int
+
+    def takes(self, *, paid: bool) -> bool:
+        return self.all > 0 and (paid or self.free > 0)
+
+    def after(self, *, paid: bool) -> Room:
+        return Room(self.all - 1, self.free if paid else self.free - 1)
+
+
 class OutboxWorker:
     """Sends due outbox messages in order of priority, oldest first. The pacing (shared with
     direct replies) keeps the overall rate and one message a second per chat; the worker skips
     chats that are not free yet and keeps a few sends in flight so slow answers do not slow the
-    rate. With `paid_broadcast`, urgent announcements go as Telegram's paid broadcast."""
+    rate. With `paid_broadcast`, urgent announcements go as Telegram's paid broadcast, with many
+    more sends in flight (`PAID_IN_FLIGHT`), claimed several at a time on SQLite."""
 
     def __init__(self, db: Engine, deliver: Deliver, clock: Callable[[], datetime],
-                 busy_chats: Callable[[], set[int | str]], *, idle_seconds: float = 0.5, max_in_flight: int = 8,
+                 busy_chats: Callable[[], set[int | str]], *, idle_seconds: float = 0.5,
+                 max_in_flight: int = IN_FLIGHT, max_paid_in_flight: int = PAID_IN_FLIGHT,
                  paid_broadcast: bool = False) -> None:
         self.db = db
         self.paid_broadcast = paid_broadcast
@@ -86,12 +112,18 @@ class OutboxWorker:
         self.clock = clock
         self.busy_chats = busy_chats
         self.idle_seconds = idle_seconds
+        self._locking = is_postgresql(db)
         self.max_in_flight = max_in_flight
+        """Free sends under way at once."""
+        self.max_all_in_flight = max_paid_in_flight if paid_broadcast and not self._locking else max_in_flight
+        """Sends under way at once, paid ones included."""
         self.wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._flying = {False: 0, True: 0}
         self._claimed_chats: set[int] = set()
+        self._sent: list[tuple[int, asyncio.Future[None]]] = []
+        self._marking: asyncio.Task[None] | None = None
         self._stopping = False
-        self._locking = is_postgresql(db)
 
     async def run(self) -> None:
         self._stopping = False
@@ -117,27 +149,51 @@ class OutboxWorker:
         if self._in_flight:
             await asyncio.wait(self._in_flight, timeout=10)
 
+    def _is_paid(self, message: OutboxMessage) -> bool:
+        return self._is_paid_priority(message.priority)
+
+    def _is_paid_priority(self, priority: int) -> bool:
+        return self.paid_broadcast and priority == URGENT_PRIORITY
+
+    def _room(self) -> Room:
+        return Room(self.max_all_in_flight - len(self._in_flight), self.max_in_flight - self._flying[False])
+
     async def _step(self) -> None:
-        if len(self._in_flight) >= self.max_in_flight:
+        room = self._room()
+        if not room.takes(paid=self.paid_broadcast):
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return
         busy = {chat for chat in self.busy_chats() if isinstance(chat, int)} | self._claimed_chats
-        claim = await asyncio.to_thread(self._claim_locked if self._locking else self._claim, busy)
-        if claim is not None and self._stopping:
-            await asyncio.to_thread(claim.abandon)
-            claim = None
-        if claim is None:
+        claims = await asyncio.to_thread(self._claim_locked if self._locking else self._claim, busy, room)
+        if claims and self._stopping:
+            await asyncio.to_thread(lambda: [claim.abandon() for claim in claims])
+            claims = []
+        if not claims:
+            if not room.takes(paid=False):  # only paid sends may start, and none is due: wait for a free one to end
+                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                return
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=PER_CHAT_INTERVAL / 4 if busy else self.idle_seconds)
             except TimeoutError:
                 pass
             self.wake.clear()
             return
-        chat_id = claim.message.chat_id
+        for claim in claims:
+            self._start(claim)
+
+    def _start(self, claim: Claim) -> None:
+        chat_id, paid = claim.message.chat_id, self._is_paid(claim.message)
         self._claimed_chats.add(chat_id)
+        self._flying[paid] += 1
         task = asyncio.create_task(self._send(claim))
         self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
-        task.add_done_callback(lambda _: self._claimed_chats.discard(chat_id))
+
+        def ended(_: asyncio.Task[None]) -> None:
+            self._in_flight.discard(task)
+            self._claimed_chats.discard(chat_id)
+            self._flying[paid] -= 1
+
+        task.add_done_callback(ended)
 
     async def send_held(self, chat_id: int) -> None:
         """The person wrote again: send what was held for them, in order, before anything else.
@@ -160,11 +216,14 @@ class OutboxWorker:
                 col(OutboxMessage.id) == message.id, col(OutboxMessage.status) == HELD).values(status="sending")).rowcount
             return Claim(message) if claimed == 1 else None
 
-    def _claim_locked(self, busy: set[int]) -> Claim | None:
+    def _claim_locked(self, busy: set[int], room: Room) -> list[Claim]:
+        """One row at a time: each claim is a transaction, and a connection, of its own. (Here
+        every send counts toward one limit, so `room` takes any row once it takes one.)"""
         query = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= self.clock())
         if busy:
             query = query.where(col(OutboxMessage.chat_id).not_in(busy))
-        return self._lock_first(query.order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(1))
+        claim = self._lock_first(query.order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(1))
+        return [claim] if claim is not None else []
 
     def _lock_first(self, query: Any) -> Claim | None:
         """The first row of `query` that no other transaction holds, locked until the claim settles."""
@@ -185,30 +244,39 @@ class OutboxWorker:
             message = session.get(OutboxMessage, message_id)
             return message.status if message is not None else None
 
-    def _claim(self, busy: set[int]) -> Claim | None:
+    def _claim(self, busy: set[int], room: Room) -> list[Claim]:
+        """As many due rows as there is `room` for, one per chat, in one transaction. The
+        candidates are read as three columns, and only the rows claimed in full: this runs for
+        every few messages a broadcast sends. (The transaction holds SQLite's write lock from its
+        start, so no other claim can take a candidate meanwhile.)"""
         now = self.clock()
+        chosen: list[int] = []
         with transaction(self.db) as session:
-            candidates = session.exec(
-                select(OutboxMessage).where(
+            candidates = session.execute(
+                select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.priority).where(
                     OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
                 ).order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(CLAIM_WINDOW)
             ).all()
-            for candidate in candidates:
-                if candidate.chat_id in busy:
+            for message_id, chat_id, priority in candidates:
+                paid = self._is_paid_priority(priority)
+                if chat_id in busy or not room.takes(paid=paid):
                     continue
-                claimed = session.execute(update(OutboxMessage).where(
-                    OutboxMessage.id == candidate.id, OutboxMessage.status == "pending",
-                ).values(status="sending")).rowcount
-                if claimed == 1:
-                    return Claim(candidate)
-                busy.add(candidate.chat_id)
-            return None
+                busy.add(chat_id)
+                chosen.append(message_id)
+                room = room.after(paid=paid)
+                if not room.takes(paid=self.paid_broadcast):
+                    break
+            if not chosen:
+                return []
+            session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(chosen)).values(status="sending"))
+            messages = session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(chosen))).all()
+        return sorted((Claim(message) for message in messages), key=lambda claim: chosen.index(claim.message.id or 0))
 
     async def _send(self, claim: Claim) -> None:
         message = claim.message
         assert message.id is not None
         try:
-            paid = self.paid_broadcast and message.priority == URGENT_PRIORITY
+            paid = self._is_paid(message)
             await self.deliver(message.chat_id, Reply.from_json(message.payload), paid)
         except RetryLater as exc:
             await asyncio.to_thread(self._retry, claim, timedelta(seconds=exc.seconds), str(exc), False)
@@ -225,9 +293,40 @@ class OutboxWorker:
             log.exception("outbox message %s could not be sent", message.id)
             await asyncio.to_thread(self._finish, claim, "failed", repr(exc))
         else:
-            await asyncio.to_thread(self._finish, claim, "sent", None)
+            if claim.session is None:
+                await self._mark_sent(message.id)
+            else:
+                await asyncio.to_thread(self._finish, claim, "sent", None)
         finally:
             claim.abandon()  # only when recording the outcome failed: the row is pending again
+
+    async def _mark_sent(self, message_id: int) -> None:
+        """Record the message as sent together with the others that were accepted meanwhile, in
+        one transaction: on SQLite a transaction each queues every send on the database's one
+        write lock (a paid broadcast went 175 messages a second that way, 217 so; bench/RESULTS.md)."""
+        marked = asyncio.get_running_loop().create_future()
+        self._sent.append((message_id, marked))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_all_sent())
+        await marked
+
+    async def _mark_all_sent(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                await asyncio.to_thread(self._record_sent, [message_id for message_id, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - each send that waits for it hears why
+                for _, marked in batch:
+                    marked.set_exception(exc)
+            else:
+                for _, marked in batch:
+                    marked.set_result(None)
+
+    def _record_sent(self, message_ids: list[int]) -> None:
+        """As `_finish` records one sent message."""
+        with transaction(self.db) as session:
+            session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids)).values(
+                status="sent", sent_at=self.clock(), last_error=None, payload={}))
 
     def _finish(self, claim: Claim, status: str, error: str | None) -> None:
         """A sent message keeps its status and time, not its content: the personal data it

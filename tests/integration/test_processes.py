@@ -63,10 +63,10 @@ def _worker(db: Engine) -> OutboxWorker:
 def test_a_claimed_row_is_skipped_by_others_and_pending_again_if_its_claimant_lets_go(postgresql: None, db: Engine) -> None:
     _queue(db, 1, 2)
     first, second = _worker(db), _worker(db)
-    one = first._claim_locked(set())
-    two = second._claim_locked(set())  # does not wait for the first
-    assert one is not None and two is not None and {one.message.chat_id, two.message.chat_id} == {1, 2}
-    assert second._claim_locked(set()) is None, "nothing else is free"
+    (one,) = first._claim_locked(set(), first._room())
+    (two,) = second._claim_locked(set(), second._room())  # does not wait for the first
+    assert {one.message.chat_id, two.message.chat_id} == {1, 2}
+    assert second._claim_locked(set(), second._room()) == [], "nothing else is free"
     first._finish(one, "sent", None)
     two.abandon()  # as when the process dies: its transaction ends, the row is pending again
     with Session(db) as session:

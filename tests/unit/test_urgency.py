@@ -8,7 +8,15 @@ from decimal import Decimal
 import pytest
 
 from bot.announcements.broadcasts import duration
-from bot.announcements.urgency import FREE_RATE, PAID_RATE, Rates, estimate, paid_cost, split_duration
+from bot.announcements.urgency import (
+    FREE_RATE,
+    PAID_RATE,
+    PAID_RATE_REACHED,
+    Rates,
+    estimate,
+    paid_cost,
+    split_duration,
+)
 from bot.runtime.pacing import IN_FLIGHT_POLL, WINDOW, RollingWindows, Send
 from locales import get_translator
 
@@ -102,7 +110,7 @@ def test_an_urgent_announcement_without_paid_broadcasts_goes_at_the_normal_rate(
 
 def test_an_urgent_paid_announcement_costs_a_tenth_of_a_star_per_message_above_30_a_second() -> None:
     plan = estimate(10_000, 500, RATES, urgent=True)
-    assert plan.paid and plan.seconds == pytest.approx(10_500 / 900)
+    assert plan.paid and plan.seconds == pytest.approx(10_500 / PAID_RATE_REACHED), "at the rate the bot reaches"
     free = FREE_RATE * 10_000 // 900  # the 10,000 take 11.1 s: 333 of them are free
     assert free == 333 and plan.stars == Decimal("966.7")
     assert plan.stars == paid_cost(10_000, 900), "the messages ahead cost this one nothing"
