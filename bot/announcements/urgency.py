@@ -25,10 +25,13 @@ FREE_RATE = 30
 PAID_RATE = 1000
 """Messages a second with `allow_paid_broadcast`."""
 PAID_RATE_REACHED = 200
-"""Paid messages a second one bot process sends in practice, far below Telegram's 1,000
+"""Paid messages a second the bot sends in practice on SQLite, far below Telegram's 1,000
 (bench/RESULTS.md: 211 a second on a 2-core machine, Telegram answering each send in a tenth of
 a second): the expected time of an urgent broadcast counts with it. Its cost counts with the
 full paid rate, at which the fewest messages are free: an upper bound."""
+PAID_RATE_REACHED_SHARED = 80
+"""The same on PostgreSQL, where the outbox keeps 8 sends under way (each claim holds a
+connection): 8 for each tenth of a second Telegram takes to answer. Reckoned, not measured."""
 STARS_PER_PAID_MESSAGE = Decimal("0.1")
 
 
@@ -39,6 +42,8 @@ class Rates:
 
     free: float
     paid: float | None = None
+    paid_reached: float = PAID_RATE_REACHED
+    """Paid messages a second the bot reaches in practice: what the expected time counts with."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def estimate(recipients: int, ahead: int, rates: Rates, *, urgent: bool) -> Esti
     only for other urgent ones, a normal one for every announcement queued before it)."""
     paid = urgent and rates.paid is not None
     rate = rates.paid if paid and rates.paid is not None else rates.free
-    seconds = (ahead + recipients) / (min(rate, PAID_RATE_REACHED) if paid else rate)
+    seconds = (ahead + recipients) / (min(rate, rates.paid_reached) if paid else rate)
     return Estimate(recipients, seconds, paid, paid_cost(recipients, rate) if paid else Decimal(0))
 
 

@@ -10,11 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot.announcements.broadcasts import Broadcasts
-from bot.announcements.urgency import PAID_RATE, Rates
+from bot.announcements.urgency import (
+    PAID_RATE,
+    PAID_RATE_REACHED,
+    PAID_RATE_REACHED_SHARED,
+    Rates,
+)
 from bot.cases.due_dates import WorkCalendar
 from bot.cases.filing import CaseFiling
 from bot.cases.lookup import CaseLookup
@@ -54,6 +60,7 @@ from handlers.zalo.webhook import ZaloWebhook
 from locales import N_, get_translator
 from storage.db import make_engine
 from storage.files import FileStore
+from storage.locks import is_postgresql
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 COMMANDS = (
@@ -82,9 +89,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def send_rates(settings: Settings) -> Rates:
-    """The messages a second the pacing lets through, free and (when enabled) paid."""
-    return Rates(settings.send_rate / WINDOW, PAID_RATE / WINDOW if settings.allow_paid_broadcast else None)
+def send_rates(settings: Settings, db: Engine) -> Rates:
+    """The messages a second the pacing lets through, free and (when enabled) paid, and the paid
+    rate the outbox reaches on this database."""
+    return Rates(settings.send_rate / WINDOW, PAID_RATE / WINDOW if settings.allow_paid_broadcast else None,
+                 PAID_RATE_REACHED_SHARED if is_postgresql(db) else PAID_RATE_REACHED)
 
 
 def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Desk:
@@ -110,7 +119,7 @@ def build_desk(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
         lookup=CaseLookup(db, catalog, settings.tz, settings.case_code_prefix),
         ratings=Ratings(turns),
         feedbacks=Feedbacks(turns, settings.tz, settings.feedback_per_day),
-        broadcasts=Broadcasts(turns, send_rates(settings)),
+        broadcasts=Broadcasts(turns, send_rates(settings, turns.db)),
         reports=Reports(db, catalog, calendar, settings.tz, clock, settings.office_name),
         invitations=Invitations(turns),
         rights=CitizenRights(turns, catalog, notices, files, settings),

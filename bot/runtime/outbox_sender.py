@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 CLAIM_WINDOW = 50
+RECORD_RETRIES = (0.5, 2.0, 5.0)
+"""Seconds to wait after each failed attempt to record sent messages."""
 IN_FLIGHT = 8
 """Sends under way at once: enough for 30 a second when Telegram answers in a quarter second,
 and few enough that a case notification claimed meanwhile is not queued behind many of them."""
@@ -166,11 +168,12 @@ class OutboxWorker:
         busy = {chat for chat in self.busy_chats() if isinstance(chat, int)} | self._claimed_chats
         claims = await asyncio.to_thread(self._claim_locked if self._locking else self._claim, busy, room)
         if claims and self._stopping:
-            await asyncio.to_thread(lambda: [claim.abandon() for claim in claims])
+            await asyncio.to_thread(self._let_go, claims)
             claims = []
         if not claims:
-            if not room.takes(paid=False):  # only paid sends may start, and none is due: wait for a free one to end
-                await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            if not room.takes(paid=False):  # the claim could take paid rows only, and none was due
+                if not self._room().takes(paid=False):  # (free sends may have ended meanwhile)
+                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
                 return
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=PER_CHAT_INTERVAL / 4 if busy else self.idle_seconds)
@@ -216,6 +219,17 @@ class OutboxWorker:
                 col(OutboxMessage.id) == message.id, col(OutboxMessage.status) == HELD).values(status="sending")).rowcount
             return Claim(message) if claimed == 1 else None
 
+    def _let_go(self, claims: list[Claim]) -> None:
+        """The worker stops before sending these: their rows are pending again, unchanged
+        (on SQLite the claim is a mark, which must be taken back)."""
+        for claim in claims:
+            claim.abandon()
+        if not self._locking:
+            with transaction(self.db) as session:
+                session.execute(update(OutboxMessage).where(
+                    col(OutboxMessage.id).in_([claim.message.id for claim in claims]),
+                    col(OutboxMessage.status) == "sending").values(status="pending"))
+
     def _claim_locked(self, busy: set[int], room: Room) -> list[Claim]:
         """One row at a time: each claim is a transaction, and a connection, of its own. (Here
         every send counts toward one limit, so `room` takes any row once it takes one.)"""
@@ -259,9 +273,11 @@ class OutboxWorker:
             ).all()
             for message_id, chat_id, priority in candidates:
                 paid = self._is_paid_priority(priority)
-                if chat_id in busy or not room.takes(paid=paid):
+                if chat_id in busy:
                     continue
-                busy.add(chat_id)
+                busy.add(chat_id)  # also when there is no room for this row: the chat's later rows wait for it
+                if not room.takes(paid=paid):
+                    continue
                 chosen.append(message_id)
                 room = room.after(paid=paid)
                 if not room.takes(paid=self.paid_broadcast):
@@ -298,7 +314,9 @@ class OutboxWorker:
             else:
                 await asyncio.to_thread(self._finish, claim, "sent", None)
         finally:
-            claim.abandon()  # only when recording the outcome failed: the row is pending again
+            # Only when recording the outcome failed: on PostgreSQL the row is pending again; on
+            # SQLite it stays "sending" until the next start (`_recover`) puts it back.
+            claim.abandon()
 
     async def _mark_sent(self, message_id: int) -> None:
         """Record the message as sent together with the others that were accepted meanwhile, in
@@ -311,16 +329,28 @@ class OutboxWorker:
         await marked
 
     async def _mark_all_sent(self) -> None:
+        """A failed write is made again a few times (it changes nothing when repeated): rows not
+        recorded stay "sending", and a restart would send every one of the batch again."""
         while self._sent:
             batch, self._sent = self._sent, []
-            try:
-                await asyncio.to_thread(self._record_sent, [message_id for message_id, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - each send that waits for it hears why
-                for _, marked in batch:
-                    marked.set_exception(exc)
-            else:
-                for _, marked in batch:
+            failure: Exception | None = None
+            for pause in RECORD_RETRIES:
+                try:
+                    await asyncio.to_thread(self._record_sent, [message_id for message_id, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - each send that waits for it hears why
+                    log.warning("recording %d sent outbox messages failed (%s); trying again", len(batch), exc)
+                    failure = exc
+                    await asyncio.sleep(pause)
+                else:
+                    failure = None
+                    break
+            for _, marked in batch:
+                if marked.done():  # its send was cancelled meanwhile
+                    continue
+                if failure is None:
                     marked.set_result(None)
+                else:
+                    marked.set_exception(failure)
 
     def _record_sent(self, message_ids: list[int]) -> None:
         """As `_finish` records one sent message."""

@@ -111,6 +111,8 @@ def test_an_urgent_announcement_without_paid_broadcasts_goes_at_the_normal_rate(
 def test_an_urgent_paid_announcement_costs_a_tenth_of_a_star_per_message_above_30_a_second() -> None:
     plan = estimate(10_000, 500, RATES, urgent=True)
     assert plan.paid and plan.seconds == pytest.approx(10_500 / PAID_RATE_REACHED), "at the rate the bot reaches"
+    shared = estimate(10_000, 500, Rates(free=28.0, paid=900.0, paid_reached=80.0), urgent=True)
+    assert shared.seconds == pytest.approx(10_500 / 80) and shared.stars == plan.stars
     free = FREE_RATE * 10_000 // 900  # the 10,000 take 11.1 s: 333 of them are free
     assert free == 333 and plan.stars == Decimal("966.7")
     assert plan.stars == paid_cost(10_000, 900), "the messages ahead cost this one nothing"
