@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -14,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from bot.conversation.turns import Turns
 from bot.feedback.feedback import Feedbacks
-from bot.runtime.outbox_sender import IN_FLIGHT, PAID_IN_FLIGHT, OutboxWorker
+from bot.runtime.outbox_sender import IN_FLIGHT, PAID_IN_FLIGHT, Deliver, OutboxWorker
 from bot.staff.members import add_member
 from bot.staff.permissions import Role, handled_by
 from dialogs.output import Reply, Rich
@@ -41,24 +43,28 @@ def _queue_one_of_each(db: Engine) -> None:
         enqueue(session, 41, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
 
 
-def _send_all(db: Engine, *, paid_broadcast: bool) -> list[tuple[int, bool]]:
-    sent: list[tuple[int, bool]] = []
-
-    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
-        sent.append((chat_id, paid))
-
+def _run_worker(db: Engine, deliver: Deliver, sends: Callable[[], int], expected: int, **options: Any) -> None:
+    """Run the outbox worker until `sends()` reaches `expected` (or a minute passed), then stop it."""
     async def run() -> None:
-        worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set, idle_seconds=0.05,
-                              max_in_flight=1, max_paid_in_flight=1, paid_broadcast=paid_broadcast)
+        worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set, idle_seconds=0.05, **options)
         task = asyncio.create_task(worker.run())
-        for _ in range(400):
-            if len(sent) == 6:
+        for _ in range(1200):
+            if sends() >= expected:
                 break
             await asyncio.sleep(0.05)
         await worker.stop()
         await task
 
     asyncio.run(run())
+
+
+def _send_all(db: Engine, *, paid_broadcast: bool) -> list[tuple[int, bool]]:
+    sent: list[tuple[int, bool]] = []
+
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
+        sent.append((chat_id, paid))
+
+    _run_worker(db, deliver, lambda: len(sent), 6, max_in_flight=1, max_paid_in_flight=1, paid_broadcast=paid_broadcast)
     return sent
 
 
@@ -90,30 +96,18 @@ def test_a_paid_broadcast_keeps_many_sends_under_way_where_claims_hold_no_connec
     levels: list[int] = []  # sends under way as each one started
     free_most = 0
 
-    async def run() -> None:
+    under_way: dict[bool, int] = {False: 0, True: 0}
+
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
         nonlocal free_most
-        under_way: dict[bool, int] = {False: 0, True: 0}
+        order.append(chat_id)
+        under_way[paid] += 1
+        levels.append(sum(under_way.values()))
+        free_most = max(free_most, under_way[False])
+        await asyncio.sleep(0.1)  # Telegram's answer
+        under_way[paid] -= 1
 
-        async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
-            nonlocal free_most
-            order.append(chat_id)
-            under_way[paid] += 1
-            levels.append(sum(under_way.values()))
-            free_most = max(free_most, under_way[False])
-            await asyncio.sleep(0.1)  # Telegram's answer
-            under_way[paid] -= 1
-
-        worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set, idle_seconds=0.05,
-                              paid_broadcast=True)
-        task = asyncio.create_task(worker.run())
-        for _ in range(1200):
-            if len(order) == 320:
-                break
-            await asyncio.sleep(0.05)
-        await worker.stop()
-        await task
-
-    asyncio.run(run())
+    _run_worker(db, deliver, lambda: len(order), 320, paid_broadcast=True)
     assert sorted(order) == [*notices, *range(1000, 1300)], "each once"
     assert set(order[:IN_FLIGHT]) <= set(notices), "case notices first"
     assert free_most == IN_FLIGHT
@@ -135,22 +129,11 @@ def test_a_chats_urgent_message_waits_for_its_case_notice_even_when_only_paid_se
                           urgent=True)
     sent: list[tuple[int, bool]] = []
 
-    async def run() -> None:
-        async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
-            sent.append((chat_id, paid))
-            await asyncio.sleep(0.2)
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
+        sent.append((chat_id, paid))
+        await asyncio.sleep(0.2)
 
-        worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set, idle_seconds=0.05,
-                              max_in_flight=1, paid_broadcast=True)  # one free send at a time, many paid
-        task = asyncio.create_task(worker.run())
-        for _ in range(200):
-            if len(sent) == 3:
-                break
-            await asyncio.sleep(0.05)
-        await worker.stop()
-        await task
-
-    asyncio.run(run())
+    _run_worker(db, deliver, lambda: len(sent), 3, max_in_flight=1, paid_broadcast=True)  # one free send at a time
     assert sent == [(41, False), (42, False), (42, True)]
 
 
