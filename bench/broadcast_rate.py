@@ -80,7 +80,8 @@ def run(subscribers: int, notices: int, database_url: str | None, *, urgent: boo
         _staff_says(fake, MARKER, 2)
         if urgent:
             _staff_taps(fake, "Khẩn cấp")
-        fake.delay_next(10 * subscribers, answer_ms / 1000, method="sendMessage")
+        if answer_ms:
+            fake.delay_next(10 * subscribers, answer_ms / 1000, method="sendMessage")
         _staff_taps(fake, "Gửi khẩn" if urgent else "Gửi")
         overtaking: list[float] = []
         for number in range(notices):  # spread over the broadcast

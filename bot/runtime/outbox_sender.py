@@ -120,8 +120,8 @@ class OutboxWorker:
         self.max_all_in_flight = max_paid_in_flight if paid_broadcast and not self._locking else max_in_flight
         """Sends under way at once, paid ones included."""
         self.wake = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._flying = {False: 0, True: 0}
+        self._in_flight: dict[asyncio.Task[None], bool] = {}
+        """Sends under way, each with whether it is paid."""
         self._claimed_chats: set[int] = set()
         self._sent: list[tuple[int, asyncio.Future[None]]] = []
         self._marking: asyncio.Task[None] | None = None
@@ -149,7 +149,7 @@ class OutboxWorker:
         self._stopping = True
         self.wake.set()
         if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=10)
+            await asyncio.wait(set(self._in_flight), timeout=10)
 
     def _is_paid(self, message: OutboxMessage) -> bool:
         return self._is_paid_priority(message.priority)
@@ -158,12 +158,13 @@ class OutboxWorker:
         return self.paid_broadcast and priority == URGENT_PRIORITY
 
     def _room(self) -> Room:
-        return Room(self.max_all_in_flight - len(self._in_flight), self.max_in_flight - self._flying[False])
+        free = sum(not paid for paid in self._in_flight.values())
+        return Room(self.max_all_in_flight - len(self._in_flight), self.max_in_flight - free)
 
     async def _step(self) -> None:
         room = self._room()
         if not room.takes(paid=self.paid_broadcast):
-            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
             return
         busy = {chat for chat in self.busy_chats() if isinstance(chat, int)} | self._claimed_chats
         claims = await asyncio.to_thread(self._claim_locked if self._locking else self._claim, busy, room)
@@ -173,7 +174,7 @@ class OutboxWorker:
         if not claims:
             if not room.takes(paid=False):  # the claim could take paid rows only, and none was due
                 if not self._room().takes(paid=False):  # (free sends may have ended meanwhile)
-                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
                 return
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=PER_CHAT_INTERVAL / 4 if busy else self.idle_seconds)
@@ -185,16 +186,14 @@ class OutboxWorker:
             self._start(claim)
 
     def _start(self, claim: Claim) -> None:
-        chat_id, paid = claim.message.chat_id, self._is_paid(claim.message)
+        chat_id = claim.message.chat_id
         self._claimed_chats.add(chat_id)
-        self._flying[paid] += 1
         task = asyncio.create_task(self._send(claim))
-        self._in_flight.add(task)
+        self._in_flight[task] = self._is_paid(claim.message)
 
         def ended(_: asyncio.Task[None]) -> None:
-            self._in_flight.discard(task)
+            del self._in_flight[task]
             self._claimed_chats.discard(chat_id)
-            self._flying[paid] -= 1
 
         task.add_done_callback(ended)
 
