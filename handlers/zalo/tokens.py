@@ -80,42 +80,43 @@ class TokenKeeper:
         if (known is not None and self._unsaved is None and known.access_token != self._rejected
                 and known.expires_at - self.clock() > REFRESH_BEFORE):
             return known.access_token
-        return self._refresh_if_due(force_from=None)
+        return self._refresh_if_due()
 
     def rejected(self, token: str) -> str:
         """Zalo refused `token` (expired early, revoked): refresh unless another caller already did."""
         self._rejected = token
-        return self._refresh_if_due(force_from=token)
+        return self._refresh_if_due()
 
-    def _refresh_if_due(self, force_from: str | None) -> str:
+    def _refresh_if_due(self) -> str:
         """Callers that find a refresh under way do not wait for it, which would hold one of the
         threads every chat's database work runs in: they use the token while it is still valid
         (a refresh starts an hour before it expires), or the message waits in the outbox. Only the
         first callers after a start, which know no token yet, wait for the one reading it."""
         acquired = (self._refreshing.acquire(timeout=REFRESH_TIMEOUT + 2) if self._known is None
                     else self._refreshing.acquire(blocking=False))
+        refused = self._rejected  # due for a refresh, whoever asks next: the outbox retries by `access_token`
         if not acquired:
-            return self._usable(force_from, "a refresh is under way")
+            return self._usable(refused, "a refresh is under way")
         try:
             if self._unsaved is not None:
                 self._store(self._unsaved, alert=False)
             if self._row_locks:
                 with transaction(self.db) as session:
-                    failure = self._refresh_if_stale(session, self._read(session), force_from)
+                    failure = self._refresh_if_stale(session, self._read(session), refused)
                 self._unsaved = None
             else:
                 with transaction(self.db) as session:
                     row = self._read(session)
-                failure = self._refresh_if_stale(None, row, force_from)
+                failure = self._refresh_if_stale(None, row, refused)
         except SQLAlchemyError as exc:
             raise Transient(f"Zalo token: the database did not answer ({type(exc).__name__})") from exc
         finally:
             self._refreshing.release()
-        return self._usable(force_from, failure)
+        return self._usable(refused, failure)
 
-    def _usable(self, rejected: str | None, why_not: str | None) -> str:
+    def _usable(self, refused: str | None, why_not: str | None) -> str:
         pair = self._known
-        if pair is None or pair.access_token in (rejected, self._rejected) or pair.expires_at <= self.clock():
+        if pair is None or pair.access_token == refused or pair.expires_at <= self.clock():
             raise Transient(f"no valid Zalo access token: {why_not or 'not renewed yet'}")
         return pair.access_token
 
@@ -131,12 +132,12 @@ class TokenKeeper:
         self._known = _copy(row)
         return row
 
-    def _refresh_if_stale(self, session: Session | None, row: ChannelToken, force_from: str | None) -> str | None:
+    def _refresh_if_stale(self, session: Session | None, row: ChannelToken, refused: str | None) -> str | None:
         """Refresh `row` when it is due and no process failed to a moment ago, recording the
         outcome in `session`, or on SQLite in a transaction of its own once Zalo answered; why it
         failed, if it did."""
         now = self.clock()
-        if row.access_token != force_from and row.expires_at - now > REFRESH_BEFORE:
+        if row.access_token != refused and row.expires_at - now > REFRESH_BEFORE:
             return None
         if row.failed_at is not None and now < row.failed_at + RETRY_AFTER_FAILURE:
             return row.failure or "an earlier refresh failed"

@@ -255,3 +255,6 @@ def test_a_token_zalo_refused_is_not_used_again_while_the_refresh_fails(db: Engi
     with pytest.raises(Transient):
         keeper.access_token()
     assert len(zalo.asked) == 1
+    clock.now += RETRY_AFTER_FAILURE  # a message waiting in the outbox tries again
+    zalo.answer = NEW_PAIR
+    assert keeper.access_token() == "AT-new" and len(zalo.asked) == 2, "the refused token is refreshed"
