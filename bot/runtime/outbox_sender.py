@@ -141,7 +141,7 @@ class OutboxWorker:
         """Rows left "sending" by a crash (SQLite, one process, or a version that marked claims
         this way): nobody is sending them; they go back to the queue (a hard crash may repeat one)."""
         with transaction(self.db) as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.status == "sending").values(status="pending"))
+            _back_to_pending(session)
 
     async def stop(self) -> None:
         """Claim nothing more and let the sends already under way finish, so a restart neither
@@ -225,9 +225,7 @@ class OutboxWorker:
             claim.abandon()
         if not self._locking:
             with transaction(self.db) as session:
-                session.execute(update(OutboxMessage).where(
-                    col(OutboxMessage.id).in_([claim.message.id for claim in claims]),
-                    col(OutboxMessage.status) == "sending").values(status="pending"))
+                _back_to_pending(session, [claim.message.id or 0 for claim in claims])
 
     def _claim_locked(self, busy: set[int], room: Room) -> list[Claim]:
         """One row at a time: each claim is a transaction, and a connection, of its own. (Here
@@ -283,8 +281,8 @@ class OutboxWorker:
                     break
             if not chosen:
                 return []
-            session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(chosen)).values(status="sending"))
-            messages = session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(chosen))).all()
+            messages = session.scalars(update(OutboxMessage).where(col(OutboxMessage.id).in_(chosen))
+                                       .values(status="sending").returning(OutboxMessage)).all()
         return sorted((Claim(message) for message in messages), key=lambda claim: chosen.index(claim.message.id or 0))
 
     async def _send(self, claim: Claim) -> None:
@@ -393,3 +391,11 @@ class OutboxWorker:
         claim.settle(self.db, lambda session: session.execute(update(OutboxMessage).where(
             col(OutboxMessage.id) == message.id).values(status="pending", attempts=attempts,
                                                         next_attempt_at=self.clock() + delay, last_error=error)))
+
+
+def _back_to_pending(session: Session, message_ids: list[int] | None = None) -> None:
+    """Claims marked "sending" (SQLite) that nobody is sending: all of them, or those of `message_ids`."""
+    claimed = update(OutboxMessage).where(col(OutboxMessage.status) == "sending")
+    if message_ids is not None:
+        claimed = claimed.where(col(OutboxMessage.id).in_(message_ids))
+    session.execute(claimed.values(status="pending"))
