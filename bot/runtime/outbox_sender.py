@@ -151,10 +151,7 @@ class OutboxWorker:
         if self._in_flight:
             await asyncio.wait(set(self._in_flight), timeout=10)
 
-    def _is_paid(self, message: OutboxMessage) -> bool:
-        return self._is_paid_priority(message.priority)
-
-    def _is_paid_priority(self, priority: int) -> bool:
+    def _is_paid(self, priority: int) -> bool:
         return self.paid_broadcast and priority == URGENT_PRIORITY
 
     def _room(self) -> Room:
@@ -189,7 +186,7 @@ class OutboxWorker:
         chat_id = claim.message.chat_id
         self._claimed_chats.add(chat_id)
         task = asyncio.create_task(self._send(claim))
-        self._in_flight[task] = self._is_paid(claim.message)
+        self._in_flight[task] = self._is_paid(claim.message.priority)
 
         def ended(_: asyncio.Task[None]) -> None:
             del self._in_flight[task]
@@ -269,7 +266,7 @@ class OutboxWorker:
                 ).order_by(col(OutboxMessage.priority), col(OutboxMessage.id)).limit(CLAIM_WINDOW)
             ).all()
             for message_id, chat_id, priority in candidates:
-                paid = self._is_paid_priority(priority)
+                paid = self._is_paid(priority)
                 if chat_id in busy:
                     continue
                 busy.add(chat_id)  # also when there is no room for this row: the chat's later rows wait for it
@@ -289,7 +286,7 @@ class OutboxWorker:
         message = claim.message
         assert message.id is not None
         try:
-            paid = self._is_paid(message)
+            paid = self._is_paid(message.priority)
             await self.deliver(message.chat_id, Reply.from_json(message.payload), paid)
         except RetryLater as exc:
             await asyncio.to_thread(self._retry, claim, timedelta(seconds=exc.seconds), str(exc), False)
