@@ -197,10 +197,6 @@ class Chat:
         button.wait_for()
         return self._then_new_message(button.click)
 
-    def with_button(self, label: str):
-        """The latest bot message with a button labelled `label`."""
-        return self.bot.filter(has=self.page.locator("button.inline-button", has_text=label)).last
-
     def upload(self, path: Path):
         photos = self.messages.locator("div.message.user img").count()
         message = self._then_new_message(
@@ -306,11 +302,20 @@ def file_case(citizen: Chat, procedure: Procedure) -> str:
 
 
 def officer_finishes(officer: Chat, code: str) -> None:
+    """Every tap on a message about this case. The previous case's last messages may still be
+    arriving, and its older messages keep their buttons: "the newest message with this button"
+    could be the previous case's, whose tap the bot refuses as out of date."""
+    def about_case(label: str):
+        return officer.bot.filter(has_text=code).filter(
+            has=officer.page.locator("button.inline-button", has_text=label)).last
+
     card = officer.bot.filter(has_text="Hồ sơ mới").filter(has_text=code).last
     card.wait_for()
     officer.tap("Tiếp nhận xử lý", where=card)
-    officer.tap("Có kết quả", where=officer.with_button("Có kết quả"))
-    officer.tap("Dùng hướng dẫn mặc định", where=officer.with_button("Dùng hướng dẫn mặc định"))
+    officer.tap("Có kết quả", where=about_case("Có kết quả"))
+    officer.tap("Dùng hướng dẫn mặc định", where=about_case("Dùng hướng dẫn mặc định"))
+    done = officer.bot.filter(has_text="Xong").filter(has_text=code).filter(has_text="Chờ trả kết quả")
+    officer.expect(done).to_have_count(1)
 
 
 # --------------------------------------------------------------------------- the test
