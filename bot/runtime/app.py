@@ -41,6 +41,7 @@ from bot.runtime.leader import Leadership
 from bot.runtime.metrics import MeteredRequest, Metrics
 from bot.runtime.outbox_sender import IN_FLIGHT, PAID_IN_FLIGHT
 from bot.runtime.pacing import WINDOW, Pacing, SendBudget, shared_window_for
+from bot.runtime.polling import SpacedPolls
 from bot.runtime.webhook import Receipts, TelegramWebhook
 from bot.settings import Settings
 from bot.staff.members import Invitations
@@ -172,10 +173,12 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
     db = desk.turns.db
     metrics = Metrics(db, clock)
     receipts = Receipts()
+    polls = SpacedPolls(connection_pool_size=1)
 
     def finished(update: object, seconds: float) -> None:
         metrics.telegram_update_handled(update, seconds)
         receipts.handled(update)
+        polls.finished()
 
     pacing = Pacing(SendBudget(settings.send_rate, shared=shared_window_for(db, TELEGRAM, settings.send_rate)))
     gate = FloodGate(FloodBudget(settings.chat_budget_updates, settings.chat_budget_seconds), desk.turns)
@@ -187,6 +190,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         .request(MeteredRequest(metrics, connection_pool_size=connections(settings)))
+        .get_updates_request(polls)
         .rate_limiter(pacing)
         .concurrent_updates(processor)
         .update_queue(asyncio.Queue(maxsize=QUEUED))

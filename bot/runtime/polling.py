@@ -1,0 +1,67 @@
+"""How often the bot asks Telegram for updates when it polls (the default; with a webhook,
+Telegram posts each update and there is nothing to ask).
+
+A getUpdates call costs the bot about as much CPU as sending a message (python-telegram-bot's
+HTTP stack, then the answer turned into objects), and a long poll returns as soon as one update
+is there. With 30 citizens writing a second, each call brought one or two updates, and the calls
+took a quarter of the bot's time (bench/RESULTS.md, "Full flow"). So while the updates of the
+last answer are still being handled, the next call waits, up to `POLL_GAP` from the start of the
+last one, and what arrives meanwhile comes in one answer.
+
+Nobody waits for nothing: once every update in hand is handled the next call starts at once, so
+a person, or a test typing faster than any person, gets each answer as soon as before. After a
+full answer (`FULL_ANSWER` updates) more are waiting at Telegram: the next call starts at once,
+so a flood of a thousand messages from one chat is read through as fast as before and never
+holds up the chats queued behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from telegram.request import HTTPXRequest, RequestData
+
+POLL_GAP = 0.1
+"""Seconds from the start of one getUpdates call to the start of the next, at most, while the
+updates of the last answer are being handled."""
+FULL_ANSWER = 100
+"""Telegram's most updates in one answer (the bot does not ask for fewer)."""
+UPDATE = b'"update_id"'
+"""How each update in an answer begins. Counted in the raw answer, which python-telegram-bot
+parses after this layer; a message's own text cannot contain it, since JSON escapes its quotes."""
+
+
+class SpacedPolls(HTTPXRequest):
+    """python-telegram-bot's HTTP layer for getUpdates (its `get_updates_request`). The update
+    processor reports each update it has finished with (`finished`)."""
+
+    def __init__(self, gap: float = POLL_GAP, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gap = gap
+        self._next_start: float | None = None
+        self._in_hand = 0
+        self._all_handled = asyncio.Event()
+        self._all_handled.set()
+
+    def finished(self) -> None:
+        """One update is handled, or dropped. (With a webhook nothing was counted in: the count
+        stays at zero.)"""
+        self._in_hand = max(self._in_hand - 1, 0)
+        if self._in_hand == 0:
+            self._all_handled.set()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        loop = asyncio.get_running_loop()
+        if self._next_start is not None and (wait := self._next_start - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_handled.wait(), wait)
+        started = loop.time()
+        code, payload = await super().do_request(url, method, request_data, *args, **kwargs)
+        if count := payload.count(UPDATE):
+            self._in_hand += count
+            self._all_handled.clear()
+        self._next_start = None if count >= FULL_ANSWER else started + self.gap
+        return code, payload

@@ -1,0 +1,71 @@
+"""getUpdates calls while the last answer's updates are being handled start a gap apart, so that
+what arrives meanwhile comes in one answer; otherwise, once they are handled, after a long poll's
+wait, or after a full answer (a backlog at Telegram), the next call starts at once."""
+
+from __future__ import annotations
+
+import asyncio
+from itertools import pairwise
+
+import httpx
+
+from bot.runtime.polling import FULL_ANSWER, SpacedPolls
+
+GAP = 0.5
+URL = "http://telegram.invalid/bot123:abc/getUpdates"
+
+
+def polls(pauses: tuple[float, ...], updates: int = 1, handled_after: float | None = None) -> tuple[list[float], list[float]]:
+    """When each call was asked for and when it reached Telegram. Each call comes `pauses[i]`
+    after the last answer, each answer holds `updates` updates, each of them quoting
+    "update_id" in its text; they are handled `handled_after` seconds after the answer (never
+    when None)."""
+    async def run() -> tuple[list[float], list[float]]:
+        loop = asyncio.get_running_loop()
+        asked: list[float] = []
+        started: list[float] = []
+
+        def answer(_: httpx.Request) -> httpx.Response:
+            started.append(loop.time())
+            result = [{"update_id": 1000 + i, "message": {"text": '"update_id"'}} for i in range(updates)]
+            return httpx.Response(200, json={"ok": True, "result": result})
+
+        request = SpacedPolls(gap=GAP, connection_pool_size=1, httpx_kwargs={"transport": httpx.MockTransport(answer)})
+        await request.initialize()
+        try:
+            for pause in pauses:
+                await asyncio.sleep(pause)
+                asked.append(loop.time())
+                assert len(await request.post(URL)) == updates
+                if handled_after is not None:
+                    for _ in range(updates):
+                        loop.call_later(handled_after, request.finished)
+        finally:
+            await request.shutdown()
+        return asked, started
+
+    return asyncio.run(run())
+
+
+def test_while_updates_are_in_hand_calls_start_a_gap_apart() -> None:
+    asked, started = polls((0, 0, 0), updates=FULL_ANSWER - 1)  # one short of a full answer
+    gaps = [later - earlier for earlier, later in pairwise(started)]
+    assert all(gap >= GAP - 0.001 for gap in gaps), gaps
+    assert started[0] - asked[0] < GAP / 2  # the first call is not held
+
+
+def test_once_the_updates_are_handled_the_next_call_starts() -> None:
+    asked, started = polls((0, 0, 0), updates=3, handled_after=GAP / 10)
+    waits = [start - ask for ask, start in zip(asked, started, strict=True)]
+    assert all(wait < GAP / 2 for wait in waits), waits
+
+
+def test_after_a_long_wait_the_next_call_starts_at_once() -> None:
+    asked, started = polls((0, GAP * 1.5), updates=3)  # the second after a long poll's wait
+    assert started[1] - asked[1] < GAP / 2
+
+
+def test_after_a_full_answer_the_next_call_starts_at_once() -> None:
+    asked, started = polls((0, 0, 0), updates=FULL_ANSWER)
+    waits = [start - ask for ask, start in zip(asked, started, strict=True)]
+    assert all(wait < GAP / 2 for wait in waits), waits
