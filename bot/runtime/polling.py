@@ -47,7 +47,8 @@ class SpacedPolls(HTTPXRequest):
 
     def finished(self) -> None:
         """One update is handled, or dropped. (With a webhook nothing was counted in: the count
-        stays at zero.)"""
+        stays at zero. Should it ever run ahead, say an answer fetched again because
+        python-telegram-bot could not read it, the next empty answer sets it back.)"""
         self._in_hand = max(self._in_hand - 1, 0)
         if self._in_hand == 0:
             self._all_handled.set()
@@ -63,5 +64,8 @@ class SpacedPolls(HTTPXRequest):
         if count := payload.count(UPDATE):
             self._in_hand += count
             self._all_handled.clear()
+        else:  # a long poll brought nothing: whatever is still counted in hand spaces no call
+            self._in_hand = 0
+            self._all_handled.set()
         self._next_start = None if count >= FULL_ANSWER else started + self.gap
         return code, payload

@@ -15,11 +15,14 @@ GAP = 0.5
 URL = "http://telegram.invalid/bot123:abc/getUpdates"
 
 
-def polls(pauses: tuple[float, ...], updates: int = 1, handled_after: float | None = None) -> tuple[list[float], list[float]]:
+def polls(pauses: tuple[float, ...], updates: int | tuple[int, ...] = 1,
+          handled_after: float | None = None) -> tuple[list[float], list[float]]:
     """When each call was asked for and when it reached Telegram. Each call comes `pauses[i]`
-    after the last answer, each answer holds `updates` updates, each of them quoting
-    "update_id" in its text; they are handled `handled_after` seconds after the answer (never
-    when None)."""
+    after the last answer; each answer holds `updates` updates (or `updates[i]`), each of them
+    quoting "update_id" in its text; they are handled `handled_after` seconds after the answer
+    (never when None)."""
+    counts = updates if isinstance(updates, tuple) else (updates,) * len(pauses)
+
     async def run() -> tuple[list[float], list[float]]:
         loop = asyncio.get_running_loop()
         asked: list[float] = []
@@ -27,18 +30,18 @@ def polls(pauses: tuple[float, ...], updates: int = 1, handled_after: float | No
 
         def answer(_: httpx.Request) -> httpx.Response:
             started.append(loop.time())
-            result = [{"update_id": 1000 + i, "message": {"text": '"update_id"'}} for i in range(updates)]
+            result = [{"update_id": 1000 + i, "message": {"text": '"update_id"'}} for i in range(counts[len(started) - 1])]
             return httpx.Response(200, json={"ok": True, "result": result})
 
         request = SpacedPolls(gap=GAP, connection_pool_size=1, httpx_kwargs={"transport": httpx.MockTransport(answer)})
         await request.initialize()
         try:
-            for pause in pauses:
+            for pause, count in zip(pauses, counts, strict=True):
                 await asyncio.sleep(pause)
                 asked.append(loop.time())
-                assert len(await request.post(URL)) == updates
+                assert len(await request.post(URL)) == count
                 if handled_after is not None:
-                    for _ in range(updates):
+                    for _ in range(count):
                         loop.call_later(handled_after, request.finished)
         finally:
             await request.shutdown()
@@ -69,3 +72,8 @@ def test_after_a_full_answer_the_next_call_starts_at_once() -> None:
     asked, started = polls((0, 0, 0), updates=FULL_ANSWER)
     waits = [start - ask for ask, start in zip(asked, started, strict=True)]
     assert all(wait < GAP / 2 for wait in waits), waits
+
+
+def test_after_an_empty_answer_updates_never_reported_handled_space_no_call() -> None:
+    asked, started = polls((0, 0, 0), updates=(3, 0, 3))
+    assert started[2] - asked[2] < GAP / 2
