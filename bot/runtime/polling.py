@@ -4,11 +4,11 @@ Telegram posts each update and there is nothing to ask).
 A getUpdates call costs the bot about as much CPU as sending a message (python-telegram-bot's
 HTTP stack, then the answer turned into objects), and a long poll returns as soon as one update
 is there. With 30 citizens writing a second, each call brought one or two updates, and the calls
-took a quarter of the bot's time (bench/RESULTS.md, "Full flow"). So while the updates of the
-last answer are still being handled, the next call waits, up to `POLL_GAP` from the start of the
-last one, and what arrives meanwhile comes in one answer.
+took a quarter of the bot's time (bench/RESULTS.md, "Full flow"). So while updates fetched
+earlier are still being handled, the next call waits for them, up to `POLL_GAP` from the start
+of the last one, and what arrives meanwhile comes in one answer.
 
-Nobody waits for nothing: once every update in hand is handled the next call starts at once, so
+A call never waits without a reason: once every update in hand is handled it starts at once, so
 a person, or a test typing faster than any person, gets each answer as soon as before. After a
 full answer (`FULL_ANSWER` updates) more are waiting at Telegram: the next call starts at once,
 so a flood of a thousand messages from one chat is read through as fast as before and never
@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import Any
 
 from telegram.request import HTTPXRequest, RequestData
 
 POLL_GAP = 0.1
-"""Seconds from the start of one getUpdates call to the start of the next, at most, while the
-updates of the last answer are being handled."""
+"""Seconds from the start of one getUpdates call to the start of the next, at most, while
+updates fetched earlier are being handled."""
 FULL_ANSWER = 100
 """Telegram's most updates in one answer (the bot does not ask for fewer)."""
-UPDATE = b'"update_id"'
-"""How each update in an answer begins. Counted in the raw answer, which python-telegram-bot
-parses after this layer; a message's own text cannot contain it, since JSON escapes its quotes."""
+UPDATE = re.compile(rb'"update_id"\s*:')
+"""How each update in an answer begins, counted in the raw answer, which python-telegram-bot
+parses after this layer. A quote and then a colon close a key: a message's text may end in
+`"update_id`, but its closing quote is followed by a comma or a brace."""
 
 
 class SpacedPolls(HTTPXRequest):
@@ -57,11 +59,13 @@ class SpacedPolls(HTTPXRequest):
                          *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         loop = asyncio.get_running_loop()
         if self._next_start is not None and (wait := self._next_start - loop.time()) > 0:
+            # (Not `wait_for`: on Python 3.11 it can swallow the cancellation that stops polling.)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._all_handled.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._all_handled.wait()
         started = loop.time()
         code, payload = await super().do_request(url, method, request_data, *args, **kwargs)
-        if count := payload.count(UPDATE):
+        if count := len(UPDATE.findall(payload)):
             self._in_hand += count
             self._all_handled.clear()
         else:  # a long poll brought nothing: whatever is still counted in hand spaces no call

@@ -19,8 +19,8 @@ def polls(pauses: tuple[float, ...], updates: int | tuple[int, ...] = 1,
           handled_after: float | None = None) -> tuple[list[float], list[float]]:
     """When each call was asked for and when it reached Telegram. Each call comes `pauses[i]`
     after the last answer; each answer holds `updates` updates (or `updates[i]`), each of them
-    quoting "update_id" in its text; they are handled `handled_after` seconds after the answer
-    (never when None)."""
+    quoting "update_id" in its text the two ways a person could; they are handled
+    `handled_after` seconds after the answer (never when None)."""
     counts = updates if isinstance(updates, tuple) else (updates,) * len(pauses)
 
     async def run() -> tuple[list[float], list[float]]:
@@ -30,7 +30,7 @@ def polls(pauses: tuple[float, ...], updates: int | tuple[int, ...] = 1,
 
         def answer(_: httpx.Request) -> httpx.Response:
             started.append(loop.time())
-            result = [{"update_id": 1000 + i, "message": {"text": '"update_id"'}} for i in range(counts[len(started) - 1])]
+            result = [{"update_id": 1000 + i, "message": {"text": 'x"update_id', "caption": '"update_id": 1'}} for i in range(counts[len(started) - 1])]
             return httpx.Response(200, json={"ok": True, "result": result})
 
         request = SpacedPolls(gap=GAP, connection_pool_size=1, httpx_kwargs={"transport": httpx.MockTransport(answer)})
@@ -53,7 +53,8 @@ def polls(pauses: tuple[float, ...], updates: int | tuple[int, ...] = 1,
 def test_while_updates_are_in_hand_calls_start_a_gap_apart() -> None:
     asked, started = polls((0, 0, 0), updates=FULL_ANSWER - 1)  # one short of a full answer
     gaps = [later - earlier for earlier, later in pairwise(started)]
-    assert all(gap >= GAP - 0.001 for gap in gaps), gaps
+    # (The gap counts from before httpx builds the request, the transport sees it after.)
+    assert all(GAP - 0.02 <= gap < GAP * 2 for gap in gaps), gaps
     assert started[0] - asked[0] < GAP / 2  # the first call is not held
 
 
