@@ -1,6 +1,6 @@
-"""getUpdates calls while the last answer's updates are being handled start a gap apart, so that
-what arrives meanwhile comes in one answer; otherwise, once they are handled, after a long poll's
-wait, or after a full answer (a backlog at Telegram), the next call starts at once."""
+"""getUpdates calls start a gap apart while updates fetched earlier are being handled, so that
+what arrives meanwhile comes in one answer; once they are handled, after a long poll's wait,
+after an empty answer or after a full one (a backlog at Telegram), the next call starts at once."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def polls(pauses: tuple[float, ...], updates: int | tuple[int, ...] = 1,
 
         def answer(_: httpx.Request) -> httpx.Response:
             started.append(loop.time())
-            result = [{"update_id": 1000 + i, "message": {"text": 'x"update_id', "caption": '"update_id": 1'}} for i in range(counts[len(started) - 1])]
+            message = {"text": 'x"update_id', "caption": '"update_id": 1'}
+            result = [{"update_id": 1000 + i, "message": message} for i in range(counts[len(started) - 1])]
             return httpx.Response(200, json={"ok": True, "result": result})
 
         request = SpacedPolls(gap=GAP, connection_pool_size=1, httpx_kwargs={"transport": httpx.MockTransport(answer)})
