@@ -280,7 +280,8 @@ class OutboxWorker:
                 return []
             messages = session.scalars(update(OutboxMessage).where(col(OutboxMessage.id).in_(chosen))
                                        .values(status="sending").returning(OutboxMessage)).all()
-        return sorted((Claim(message) for message in messages), key=lambda claim: chosen.index(claim.message.id or 0))
+        rank = {message_id: place for place, message_id in enumerate(chosen)}
+        return sorted((Claim(message) for message in messages), key=lambda claim: rank[claim.message.id or 0])
 
     async def _send(self, claim: Claim) -> None:
         message = claim.message
@@ -347,20 +348,13 @@ class OutboxWorker:
                     marked.set_exception(failure)
 
     def _record_sent(self, message_ids: list[int]) -> None:
-        """As `_finish` records one sent message."""
         with transaction(self.db) as session:
             session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(message_ids)).values(
-                status="sent", sent_at=self.clock(), last_error=None, payload={}))
+                **_as_sent(self.clock())))
 
     def _finish(self, claim: Claim, status: str, error: str | None) -> None:
-        """A sent message keeps its status and time, not its content: the personal data it
-        carried is not kept for nothing (a failed one keeps it a week, see `bot.privacy.purge`)."""
-        now = self.clock()
         message_id = claim.message.id
-        values: dict[str, object] = {"status": status, "sent_at": now if status == "sent" else None,
-                                     "last_error": error}
-        if status == "sent":
-            values["payload"] = {}
+        values = _as_sent(self.clock()) if status == "sent" else {"status": status, "sent_at": None, "last_error": error}
         claim.settle(self.db, lambda session: session.execute(update(OutboxMessage).where(
             col(OutboxMessage.id) == message_id).values(**values)))
         if error:
@@ -388,6 +382,12 @@ class OutboxWorker:
         claim.settle(self.db, lambda session: session.execute(update(OutboxMessage).where(
             col(OutboxMessage.id) == message.id).values(status="pending", attempts=attempts,
                                                         next_attempt_at=self.clock() + delay, last_error=error)))
+
+
+def _as_sent(now: datetime) -> dict[str, object]:
+    """A sent message keeps its status and time, not its content: the personal data it carried
+    is not kept for nothing (a failed one keeps it a week, see `bot.privacy.purge`)."""
+    return {"status": "sent", "sent_at": now, "last_error": None, "payload": {}}
 
 
 def _back_to_pending(session: Session, message_ids: list[int] | None = None) -> None:
