@@ -9,7 +9,7 @@ api.json, so a contract mistake fails the test instead of production.
 For broadcasts: ``register_users`` creates subscribers cheaply, ``enforce_limits()`` answers
 sends beyond Telegram's 30/s overall (1000/s with ``allow_paid_broadcast``) and 1/s per chat
 with 429 + retry_after (listed in ``limit_violations``), ``block_chat``, ``fail_next`` and ``delay_next`` inject the failures a
-paced outbox must survive, and ``messages_per_chat`` / ``delivery_log`` / ``peak_rate`` check
+paced outbox must survive, ``slow_chat`` makes one chat's sends slow, and ``messages_per_chat`` / ``delivery_log`` / ``peak_rate`` check
 the outcome. ``python -m sandbox.botapi.bench`` measures the server's throughput.
 
 For the sandbox page: ``conversation`` (both sides of a private chat, in order), ``file_content``,

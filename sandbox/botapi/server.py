@@ -217,6 +217,7 @@ class FakeBotAPI(Waits[int, BotMessage]):
         self._blocked: set[Any] = set()
         self._failures: list[_Fault] = []
         self._delays: list[_Fault] = []
+        self._slow_chats: dict[Any, float] = {}  # slow_chat(): seconds each message to the chat is held
         self._webhook = WebhookSender(self)
 
     # ------------------------------------------------------------------ lifecycle
@@ -399,6 +400,13 @@ class FakeBotAPI(Waits[int, BotMessage]):
         if count > 0:
             with self._cond:
                 self._delays.append(_Fault(count, method, seconds=seconds))
+
+    def slow_chat(self, chat_id: int, seconds: float) -> None:
+        """Hold every later valid send*/copy*/forward* call to this chat for `seconds` before
+        carrying it out and answering, as a slow link to one recipient would; other chats' calls
+        are not held. Lets a test make one chat's work measurably long without timing races."""
+        with self._cond:
+            self._slow_chats[chat_id] = seconds
 
     # ------------------------------------------------------------------- sandbox
     def conversation(self, chat_id: int) -> list[tuple[str, dict]]:
@@ -638,6 +646,10 @@ class FakeBotAPI(Waits[int, BotMessage]):
             error = ApiError(400, "Bad Request: " + "; ".join(problems))
             recorded = {**params, **decoded}  # keep unknown parameters visible in the record
             return self._fail(method, recorded, files, error, *(f"{method}: {p}" for p in problems))
+        with self._cond:
+            hold = self._slow_chats.get(decoded.get("chat_id"), 0.0) if _is_delivering(method) else 0.0
+        if hold:
+            self._pause(hold)
         with self._cond:
             chat_id = decoded.get("chat_id")
             delivering = _is_delivering(method)

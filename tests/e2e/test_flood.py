@@ -19,6 +19,8 @@ from tests.support.zalo import running_zalo_office
 
 BUDGET = 20
 FLOOD = 500
+SLOW_SEND = 0.1
+"""Seconds each message to the flooding chat is held by the fake: its BUDGET + 1 answers take two seconds."""
 WAITING = get_translator("vi").gettext(PLEASE_WAIT)
 
 
@@ -36,6 +38,9 @@ def _homes(messages: list[BotMessage]) -> int:
 def test_a_flooding_chat_is_turned_away_once_while_another_files_a_case(office: Office, clean_contract: None) -> None:
     fake = office.fake
     flooding, filing = office.person(60_001), office.person(60_002)
+    # Every answer to the flooding chat takes a while to deliver, so its lane is busy for seconds
+    # whatever this machine's speed: a filing chat held behind that lane would be answered last.
+    fake.slow_chat(flooding.chat_id, SLOW_SEND)
     flood_ids = [fake.send_text(flooding.chat_id, "/start") for _ in range(FLOOD)]
     # The filing chat's first update is queued behind the whole flood, as Telegram would order it.
     receipt = file_case(filing, CATALOG["chung-thuc-ban-sao"])

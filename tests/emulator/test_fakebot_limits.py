@@ -212,6 +212,19 @@ def test_delay_next_delays_and_still_delivers(api: FakeBotAPI) -> None:
     api.assert_no_violations()
 
 
+def test_slow_chat_holds_only_that_chats_messages(api: FakeBotAPI, client: httpx.Client) -> None:
+    api.enforce_limits(False)
+    api.slow_chat(1001, 0.5)
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        slow = pool.submit(send, client, 1001, "chậm")
+        api.wait_until(lambda: api._inflight == 1, timeout=5)
+        fast = send(client, 1002, "nhanh")
+        assert slow.result().status_code == 200 and time.monotonic() - started >= 0.5
+    assert fast.json()["result"]["message_id"] < slow.result().json()["result"]["message_id"]
+    api.assert_no_violations()
+
+
 def test_delayed_request_does_not_block_stop() -> None:
     api = FakeBotAPI()
     api.start()
