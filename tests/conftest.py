@@ -97,7 +97,9 @@ def start_bot(make_database_url: Callable[[], str], data_dir: Path, **settings: 
     fake = FakeBotAPI()
     fake.start()
     url = make_database_url()
-    process = BotProcess(fake, url, data_dir, album_wait_seconds="0.7", **settings)
+    # An album's merged reply waits this long after its last photo is handled; the next photo's
+    # download and database step must fit in it, and on a loaded machine that can take over 0.7 s.
+    process = BotProcess(fake, url, data_dir, album_wait_seconds="2", **settings)
     try:
         process.start()
     except BotDidNotStart:

@@ -507,6 +507,17 @@ class FakeBotAPI(Waits[int, BotMessage]):
                     )
                 self._cond.wait(min(deadline - now, max(quiet_left, 0.05)))
 
+    def wait_answered(self, timeout: float = 15.0) -> None:
+        """Wait until every button press made so far was answered (answerCallbackQuery),
+        which the bot does once it has acted on the press. A quiet period alone (`wait_idle`)
+        can end while a slow database step is still deciding what a press does."""
+        self.wait_until(lambda: self._unanswered() == [], timeout,
+                        message=f"button presses never answered: {self._unanswered()}")
+
+    def _unanswered(self) -> list[str]:
+        with self._cond:
+            return [query_id for query_id in self._callback_chats if query_id not in self._answered]
+
     @property
     def webhook_url(self) -> str | None:
         """The URL the bot set with setWebhook; None while it polls."""

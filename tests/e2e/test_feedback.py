@@ -147,6 +147,7 @@ def test_one_rating_per_case_and_only_from_its_own_chat(office: Office, citizen:
     # Two taps at once (a double tap): exactly one counts.
     office.fake.press(citizen.chat_id, RatePress(case_id, 1).encode(), message_id=request.message_id)
     office.fake.press(citizen.chat_id, RatePress(case_id, 3).encode(), message_id=request.message_id)
+    office.fake.wait_answered()
     office.fake.wait_idle()
     (row,) = rating(office, code)
     assert row["score"] == 1
@@ -156,6 +157,7 @@ def test_one_rating_per_case_and_only_from_its_own_chat(office: Office, citizen:
 
     # A later tap changes nothing.
     office.fake.press(citizen.chat_id, RatePress(case_id, 2).encode(), message_id=request.message_id)
+    office.fake.wait_answered()
     office.fake.wait_idle()
     assert [r["score"] for r in rating(office, code)] == [1]
     assert sum("đã đánh giá hồ sơ này rồi" in text for text in alerts(office, citizen.chat_id)) == 2
@@ -168,6 +170,7 @@ def test_one_rating_per_case_and_only_from_its_own_chat(office: Office, citizen:
                            (stranger, RatePress(case_id, 3).encode()), (citizen, f"rate:{case_id}:7"),
                            (citizen, "rate:abc:3"), (citizen, f"rate:{case_id}:3:1")):
         office.fake.press(intruder.chat_id, data, message_id=intruder.last.message_id)
+    office.fake.wait_answered()
     office.fake.wait_idle()
     assert [r["score"] for r in rating(office, code)] == [1]
     assert any("không có quyền" in text for text in alerts(office, stranger.chat_id))
@@ -182,6 +185,7 @@ def test_a_case_that_is_not_delivered_cannot_be_rated(office: Office, citizen: C
     code = file(citizen, "chung-thuc-ban-sao")
     case_id = office.case(code)["id"]
     office.fake.press(citizen.chat_id, RatePress(case_id, 3).encode(), message_id=citizen.last.message_id)
+    office.fake.wait_answered()
     office.fake.wait_idle()
     assert any("không có quyền" in text for text in alerts(office, citizen.chat_id))
     assert not rating(office, code)
@@ -227,6 +231,7 @@ def test_feedback_round_trip_with_a_photo(office: Office, citizen: Citizen) -> N
     # An officer, or the citizen, pressing "Answer" is refused and nothing changes.
     for intruder in (CHUNG_THUC_OFFICER, citizen.chat_id):
         office.fake.press(intruder, AnswerPress(feedback_id).encode(), message_id=office.person(intruder).last.message_id)
+    office.fake.wait_answered()
     office.fake.wait_idle()
     assert any("không có quyền" in text for text in alerts(office, CHUNG_THUC_OFFICER))
     assert any("không có quyền" in text for text in alerts(office, citizen.chat_id))

@@ -177,6 +177,7 @@ def test_two_officers_tapping_at_once_one_wins(office: Office, citizen: Citizen)
     cards = {officer: card_for(office, officer, code) for officer in (CHUNG_THUC_OFFICER, CHUNG_THUC_OFFICER_2)}
     for officer, card in cards.items():
         office.fake.press(officer, card.callback_data("Tiếp nhận"), message_id=card.message_id)
+    office.fake.wait_answered()
     office.fake.wait_idle()
     assert office.case(code)["status"] == "in_progress"
     assert [row["to"] for row in office.history(code)] == ["submitted", "in_progress"]
@@ -199,6 +200,7 @@ def test_forged_and_foreign_buttons_change_nothing(office: Office, citizen: Citi
     office.fake.press(citizen.chat_id, "o.x.y.z", message_id=citizen.last.message_id)
     office.fake.press(citizen.chat_id, "officer:1:1:deliver", message_id=citizen.last.message_id)
     office.fake.press(citizen.chat_id, "officer:x:y:z", message_id=citizen.last.message_id)
+    office.fake.wait_answered()
     office.fake.wait_idle()
     assert office.case(code)["status"] == "submitted"
     alerts = [a for who in (citizen.chat_id, HO_TICH_OFFICER, STAFF_MEMBER) for a in office.fake.callback_answers(who)]
@@ -325,5 +327,6 @@ def test_ids_too_large_for_the_database_are_refused_quietly(office: Office, citi
     office.fake.press(citizen.chat_id, payload, message_id=citizen.last.message_id)
     office.fake.wait_until(lambda: len(citizen.messages) + len(office.fake.callback_answers(citizen.chat_id)) > before,
                            message=office.fake.transcript(citizen.chat_id))
+    office.fake.wait_answered()
     office.fake.wait_idle()
     assert not any("gặp lỗi" in (m.text or "") for m in citizen.messages), office.fake.transcript(citizen.chat_id)

@@ -448,7 +448,10 @@ def test_press_and_answer_callback(api: FakeBotAPI, client: httpx.Client) -> Non
     assert_valid(api, updates[-1], "Update")
     assert query["data"] == "ok" and query["from"]["id"] == USER
     assert query["message"]["message_id"] == first["message_id"] and query["message"]["reply_markup"] == KEYBOARD
+    with pytest.raises(AssertionError, match="never answered"):
+        api.wait_answered(timeout=0.2)
     result(call(client, "answerCallbackQuery", callback_query_id=query["id"], text="Đã ghi nhận"))
+    api.wait_answered(timeout=0.2)
     assert api.callback_answers(USER) == [{"callback_query_id": query["id"], "text": "Đã ghi nhận"}]
     assert call(client, "answerCallbackQuery", callback_query_id=query["id"]).status_code == 400
     # Without a matching button the latest bot message is used.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,16 @@ class ZaloMessageView:
 
     def button_labels(self) -> list[str]:
         return self.message.button_titles()
+
+
+def _number_of(message: ZaloMessage, label: str) -> str | None:
+    """The number of `label` in a numbered list of choices (Zalo's stand-in for many buttons)."""
+    number = re.search(rf"^(\d+)\. [^\n]*{re.escape(label)}", message.text, re.MULTILINE)
+    return number.group(1) if number is not None else None
+
+
+def _offers(message: ZaloMessage, label: str) -> bool:
+    return any(label in title for title in message.button_titles()) or _number_of(message, label) is not None
 
 
 class ZaloCitizen:
@@ -58,15 +68,17 @@ class ZaloCitizen:
 
     def tap(self, label: str, expect: int = 1) -> ZaloMessageView:
         """The button with `label` on the newest message that has one, or its number in the newest
-        numbered list."""
+        numbered list. (Waited for: the part of a long answer that carries it may come late.)"""
+        with suppress(AssertionError):  # the search below then fails with the transcript
+            self.fake.wait_until(lambda: any(_offers(m, label) for m in self.messages))
         for message in reversed(self.messages):
             if any(label in title for title in message.button_titles()):
                 before = len(self.messages)
                 self.fake.tap(self.user_id, message.payload(label))
                 return self._expect(before, expect)
-            number = re.search(rf"^(\d+)\. [^\n]*{re.escape(label)}", message.text, re.MULTILINE)
+            number = _number_of(message, label)
             if number is not None:
-                return self.send(number.group(1), expect)
+                return self.send(number, expect)
         raise AssertionError(f"no button or numbered choice '{label}':\n{self.fake.transcript(self.user_id)}")
 
     def photo(self, content: bytes = JPEG, expect: int = 1) -> ZaloMessageView:
