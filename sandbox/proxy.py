@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from sandbox.botapi.server import send_answer
+from sandbox.http_body import read_body
 
 ANSWER_TIMEOUT = 60.0
 FORWARDED_HEADERS = ("Content-Type", "X-Telegram-Bot-Api-Secret-Token")
@@ -69,8 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
     proxy: RoundRobinProxy
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = read_body(self)
+        if body is None:
+            return
         headers = {name: self.headers[name] for name in FORWARDED_HEADERS if self.headers.get(name) is not None}
         send_answer(self, *self.proxy.forward(self.command, self.path, headers, body))
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from sandbox.http_body import read_body
 from sandbox.multipart import parse_multipart
 from sandbox.waits import Waits
 
@@ -105,8 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
     api: FakeBotAPI  # set on the per-server subclass
 
     def do_GET(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = read_body(self)
+        if body is None:
+            return
         status, payload, content_type = self.api.handle_http(self.path, self.headers.get("Content-Type", ""), body)
         send_answer(self, status, payload, content_type)
 

@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from sandbox.http_body import read_body
 from sandbox.multipart import parse_multipart
 from sandbox.waits import Waits
 
@@ -185,11 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeZaloOA  # set on the per-server subclass
 
     def do_GET(self) -> None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = self._read_chunked()
-        else:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+        body = read_body(self)
+        if body is None:
+            return
         headers = {name.lower(): value for name, value in self.headers.items()}
         status, payload, content_type, extra = self.fake.handle_http(self.command, self.path, headers, body)
         try:
@@ -205,18 +204,6 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up
 
     do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
-
-    def _read_chunked(self) -> bytes:
-        """A streamed (chunked) request body, e.g. an upload sent from a generator."""
-        chunks: list[bytes] = []
-        while True:
-            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailer headers
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()  # the CRLF after each chunk
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep pytest output clean; every request is in FakeZaloOA.requests anyway."""

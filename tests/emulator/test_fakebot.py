@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -123,6 +124,21 @@ def test_second_long_poll_terminates_the_first(api: FakeBotAPI, client: httpx.Cl
     assert api.polls_received == 2
     first.join(timeout=5)
     assert responses[0].status_code == 409 and "terminated by other getUpdates" in responses[0].json()["description"]
+
+
+@pytest.mark.parametrize("body", [b"", b'{"chat_id": 4242, "te'], ids=["headers only", "half a body"])
+def test_a_request_cut_short_is_not_carried_out(api: FakeBotAPI, client: httpx.Client, body: bytes) -> None:
+    """A bot killed while sending leaves headers without their whole body: no message, no violation."""
+    api.send_text(USER, "/start")
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(f"POST /bot{api.token}/sendMessage HTTP/1.1\r\nHost: {host}\r\n"
+                           "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n".encode() + body)
+        connection.shutdown(socket.SHUT_WR)
+        assert connection.recv(1024) == b"", "closed unanswered"
+    assert result(call(client, "sendMessage", chat_id=USER, text="whole")) is not None
+    assert [r.method for r in api.requests] == ["sendMessage"] and [m.text for m in api.bot_messages(USER)] == ["whole"]
+    api.assert_no_violations()
 
 
 def test_stop_releases_a_held_long_poll() -> None:
