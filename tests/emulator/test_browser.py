@@ -220,6 +220,7 @@ class ZaloChat(Chat):
     moment), and a list of more than five choices is numbered text answered by typing the number."""
 
     QUIET_MS = 600
+    LABEL_WAIT_MS = 5000
 
     def _then_new_message(self, action: Callable[[], None]):
         before = self.bot.count()
@@ -243,15 +244,19 @@ class ZaloChat(Chat):
         `label` in the newest numbered list, typed."""
         if where is not None:
             return super().tap(label, where)
-        count = self.bot.count()
-        for index in range(count - 1, max(count - 6, -1), -1):
-            message = self.bot.nth(index)
-            button = message.locator("button.inline-button", has_text=label)
-            if button.count():
-                return self._then_new_message(button.first.click)
-            numbers = re.findall(rf"^(\d+)\. [^\n]*{re.escape(label)}", message.inner_text(), re.MULTILINE)
-            if numbers:
-                return self.send(numbers[-1])
+        # The part of a long answer that carries the choice may be shown a page refresh later
+        # than the quiet moment that ended the last step: looked for again until LABEL_WAIT_MS.
+        for _ in range(self.LABEL_WAIT_MS // 250):
+            count = self.bot.count()
+            for index in range(count - 1, max(count - 6, -1), -1):
+                message = self.bot.nth(index)
+                button = message.locator("button.inline-button", has_text=label)
+                if button.count():
+                    return self._then_new_message(button.first.click)
+                numbers = re.findall(rf"^(\d+)\. [^\n]*{re.escape(label)}", message.inner_text(), re.MULTILINE)
+                if numbers:
+                    return self.send(numbers[-1])
+            self.page.wait_for_timeout(250)
         raise AssertionError(f"no button or numbered choice '{label}' in the Zalo chat:\n{self.transcript()}")
 
     def upload(self, path: Path):
