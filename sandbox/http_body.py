@@ -40,4 +40,5 @@ def _read_chunked(handler: BaseHTTPRequestHandler) -> bytes | None:
 
 
 def _cut_short(handler: BaseHTTPRequestHandler) -> None:
+    """No answer can reach a client that went away; the connection is only closed."""
     handler.close_connection = True

@@ -513,8 +513,10 @@ class FakeBotAPI(Waits[int, BotMessage]):
         """Wait until every button press made so far was answered (answerCallbackQuery),
         which the bot does once it has acted on the press. A quiet period alone (`wait_idle`)
         can end while a slow database step is still deciding what a press does."""
-        self.wait_until(lambda: self._unanswered() == [], timeout,
-                        message=f"button presses never answered: {self._unanswered()}")
+        try:
+            self.wait_until(lambda: self._unanswered() == [], timeout)
+        except AssertionError:
+            raise AssertionError(f"button presses never answered: {self._unanswered()}{self._violation_note()}") from None
 
     def _unanswered(self) -> list[str]:
         with self._cond:
