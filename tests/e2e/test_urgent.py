@@ -75,11 +75,7 @@ def test_without_paid_broadcasts_an_urgent_announcement_overtakes_the_others(
         make_database_url: Callable[[], str], tmp_path: Path) -> None:
     with running_office(make_database_url, tmp_path) as office:
         _subscribe(office)
-        added = office.cli("staff", "add", "--telegram-id", str(SECOND_STAFF_MEMBER), "--name", "Văn Phòng Hai",
-                           "--role", "staff", "--fields", "")
-        assert added.returncode == 0, added.stderr
-        colleague = office.person(SECOND_STAFF_MEMBER)
-        colleague.send("/start")
+        colleague = office.add_staff(SECOND_STAFF_MEMBER, "Văn Phòng Hai", "staff")
         # The urgent announcement is written first and confirmed while the other one is going out,
         # so that only one tap separates the two, however slow this machine.
         colleague.send("/thongbao")

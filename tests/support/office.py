@@ -64,10 +64,16 @@ class Office:
             (CHUNG_THUC_OFFICER_2, "Cán bộ Thứ Hai", "officer", "chung-thuc"),
             (STAFF_MEMBER, "Văn Phòng", "staff", ""),
         ):
-            added = self.cli("staff", "add", "--telegram-id", str(telegram_id), "--name", name, "--role", role,
-                             "--fields", fields)
-            assert added.returncode == 0, added.stderr
-            self.person(telegram_id).send("/start")
+            self.add_staff(telegram_id, name, role, fields)
+
+    def add_staff(self, telegram_id: int, name: str, role: str, fields: str = "") -> Citizen:
+        """One more member, registered with the real `motcua staff add` and having started the bot."""
+        added = self.cli("staff", "add", "--telegram-id", str(telegram_id), "--name", name, "--role", role,
+                         "--fields", fields)
+        assert added.returncode == 0, added.stderr
+        member = self.person(telegram_id)
+        member.send("/start")
+        return member
 
 
 @contextmanager

@@ -37,8 +37,12 @@ def _number_of(message: ZaloMessage, label: str) -> str | None:
     return number.group(1) if number is not None else None
 
 
+def _has_button(message: ZaloMessage, label: str) -> bool:
+    return any(label in title for title in message.button_titles())
+
+
 def _offers(message: ZaloMessage, label: str) -> bool:
-    return any(label in title for title in message.button_titles()) or _number_of(message, label) is not None
+    return _has_button(message, label) or _number_of(message, label) is not None
 
 
 class ZaloCitizen:
@@ -72,7 +76,7 @@ class ZaloCitizen:
         with suppress(AssertionError):  # the search below then fails with the transcript
             self.fake.wait_until(lambda: any(_offers(m, label) for m in self.messages))
         for message in reversed(self.messages):
-            if any(label in title for title in message.button_titles()):
+            if _has_button(message, label):
                 before = len(self.messages)
                 self.fake.tap(self.user_id, message.payload(label))
                 return self._expect(before, expect)
