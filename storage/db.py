@@ -120,12 +120,17 @@ def _insert_if_new(target: Session | Connection, table: Table, values: dict[str,
     return target.execute(statement, values).first() is not None
 
 
+def add_all_if_new(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Add the rows whose primary key is not there yet, all in one statement."""
+    connection.execute(_insert_ignoring(connection.dialect.name, table, returning=False), rows)
+
+
 @cache
-def _insert_ignoring(dialect: str, table: Table) -> Insert:
+def _insert_ignoring(dialect: str, table: Table, *, returning: bool = True) -> Insert:
     """Built once per table: SQLAlchemy then reuses the statement's cache key and compiled form.
     The VALUES clause comes from the parameters' names at execution."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing().returning(next(iter(table.primary_key.columns)))
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table).on_conflict_do_nothing()
+    return insert.returning(next(iter(table.primary_key.columns))) if returning else insert
 
 
 def claim_update(target: Session | Connection, update_id: int) -> bool:

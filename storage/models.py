@@ -347,6 +347,23 @@ OTHER_CHANNEL_UPDATE_IDS = 2**40
 """Added to an inbound event's id to make its update id, far above Telegram's update ids."""
 
 
+class PolledUpdate(SQLModel, table=True):
+    """A Telegram update fetched by long polling, kept from its fetch until it is handled.
+
+    python-telegram-bot confirms an answer's updates to Telegram at its next getUpdates call,
+    which comes before they are all handled; Telegram never sends a confirmed update again. A
+    process killed in between (kill -9, a power cut) would lose them, so each answer is written
+    here first (`bot.runtime.inbox`), a row is deleted once its update is handled, and the next
+    start hands what is left to the bot again.
+    """
+
+    __tablename__ = "polled_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class ChannelToken(SQLModel, table=True):
     """A messenger's current access token pair, refreshed by the bot and kept here, not in `.env`,
     because the provider hands out a new refresh token at each use."""

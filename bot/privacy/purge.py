@@ -55,6 +55,7 @@ from storage.models import (
     InboundEvent,
     JobRun,
     OutboxMessage,
+    PolledUpdate,
     ProcessedUpdate,
     Subscriber,
 )
@@ -164,6 +165,7 @@ class Purge:
         report.bookkeeping = sum(session.execute(statement).rowcount for statement in (
             delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < week),
             delete(InboundEvent).where(col(InboundEvent.received_at) < week),
+            delete(PolledUpdate).where(col(PolledUpdate.received_at) < week),
             delete(DeniedAction).where(col(DeniedAction.at) < cutoff),
             delete(ChatSession).where(col(ChatSession.dialog).is_(None), col(ChatSession.language).is_(None), or_(
                 and_(col(ChatSession.dialog_expired_at).is_(None), col(ChatSession.updated_at) < week),

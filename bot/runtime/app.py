@@ -37,6 +37,7 @@ from bot.privacy.rights import CitizenRights
 from bot.reports.message import Reports
 from bot.runtime.background import Background
 from bot.runtime.concurrency import QUEUED, RUNNING, PerChatUpdates
+from bot.runtime.inbox import PolledInbox
 from bot.runtime.leader import Leadership
 from bot.runtime.metrics import MeteredRequest, Metrics
 from bot.runtime.outbox_sender import IN_FLIGHT, PAID_IN_FLIGHT
@@ -151,6 +152,7 @@ class Assembly:
     webhook: TelegramWebhook | None
     zalo: Zalo | None
     gate: FloodGate
+    inbox: PolledInbox
 
     async def deliver(self, chat_id: int, reply: Reply, paid: bool) -> None:
         """An outbox message, through the channel of its chat; `paid` (an urgent announcement)
@@ -173,12 +175,15 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
     db = desk.turns.db
     metrics = Metrics(db, clock)
     receipts = Receipts()
-    polls = SpacedPolls(connection_pool_size=1)
+    inbox = PolledInbox(db, clock)
+    polls = SpacedPolls(connection_pool_size=1, keep=inbox.keep if settings.webhook_url is None else None)
 
     def finished(update: object, seconds: float) -> None:
         metrics.telegram_update_handled(update, seconds)
         receipts.handled(update)
         polls.finished()
+        if isinstance(update, Update):
+            inbox.handled(update.update_id)
 
     pacing = Pacing(SendBudget(settings.send_rate, shared=shared_window_for(db, TELEGRAM, settings.send_rate)))
     gate = FloodGate(FloodBudget(settings.chat_budget_updates, settings.chat_budget_seconds), desk.turns)
@@ -206,7 +211,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
     zalo = _zalo(settings, desk, background, gate, clock) if settings.zalo_enabled else None
     webhook = TelegramWebhook(application, token, receipts) if settings.webhook_url is not None else None
     assembly = Assembly(settings, desk, application, telegram, pacing, background, Leadership(db, background),
-                        metrics, webhook, zalo, gate)
+                        metrics, webhook, zalo, gate, inbox)
     background.connect(assembly.deliver, assembly.busy_chats, telegram)
     if zalo is not None:
         background.orphans = zalo.webhook.resume

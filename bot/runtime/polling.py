@@ -13,13 +13,18 @@ a person, or a test typing faster than any person, gets each answer as soon as b
 full answer (`FULL_ANSWER` updates) more are waiting at Telegram: the next call starts at once,
 so a flood of a thousand messages from one chat is read through as fast as before and never
 holds up the chats queued behind it.
+
+Each answer is also handed to `keep` (`bot.runtime.inbox`) before python-telegram-bot reads it,
+so that an update it confirms to Telegram at its next call is already in the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
+import json
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from telegram.request import HTTPXRequest, RequestData
@@ -29,19 +34,18 @@ POLL_GAP = 0.1
 updates fetched earlier are being handled."""
 FULL_ANSWER = 100
 """Telegram's most updates in one answer (the bot does not ask for fewer)."""
-UPDATE = re.compile(rb'"update_id"\s*:')
-"""How each update in an answer begins, counted in the raw answer, which python-telegram-bot
-parses after this layer. A quote and then a colon close a key: a message's text may end in
-`"update_id`, but its closing quote is followed by a comma or a brace."""
+Keep = Callable[[list[dict[str, Any]]], Awaitable[None]]
+"""Called with every answer's updates (none, after a long poll's wait) before they are returned."""
 
 
 class SpacedPolls(HTTPXRequest):
     """python-telegram-bot's HTTP layer for getUpdates (its `get_updates_request`). The update
     processor reports each update it has finished with (`finished`)."""
 
-    def __init__(self, gap: float = POLL_GAP, **kwargs: Any) -> None:
+    def __init__(self, gap: float = POLL_GAP, keep: Keep | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gap = gap
+        self.keep = keep
         self._next_start: float | None = None
         self._in_hand = 0
         self._all_handled = asyncio.Event()
@@ -65,7 +69,10 @@ class SpacedPolls(HTTPXRequest):
                     await self._all_handled.wait()
         started = loop.time()
         code, payload = await super().do_request(url, method, request_data, *args, **kwargs)
-        if count := len(UPDATE.findall(payload)):
+        updates = _updates(code, payload)
+        if self.keep is not None and code == HTTPStatus.OK:
+            await self.keep(updates)
+        if count := len(updates):
             self._in_hand += count
             self._all_handled.clear()
         else:  # a long poll brought nothing: whatever is still counted in hand spaces no call
@@ -73,3 +80,16 @@ class SpacedPolls(HTTPXRequest):
             self._all_handled.set()
         self._next_start = None if count >= FULL_ANSWER else started + self.gap
         return code, payload
+
+
+def _updates(code: int, payload: bytes) -> list[dict[str, Any]]:
+    """The updates of an answer; none in an error or an answer python-telegram-bot will refuse."""
+    if code != HTTPStatus.OK:
+        return []
+    try:
+        result = json.loads(payload).get("result")
+    except (ValueError, AttributeError):
+        return []
+    if not isinstance(result, list):
+        return []
+    return [update for update in result if isinstance(update, dict) and isinstance(update.get("update_id"), int)]

@@ -5,10 +5,11 @@ work beside (outbox, jobs); stopped in order, so sends under way finish and noth
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from typing import TYPE_CHECKING
 
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 
 from bot.runtime.app import ALLOWED_UPDATES, Assembly, assemble, set_commands
 from bot.settings import Settings, SettingsError
@@ -16,6 +17,8 @@ from bot.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from bot.runtime.server import EmbeddedServer
 
+
+log = logging.getLogger(__name__)
 
 TOKEN_REJECTED = ("MOTCUA_TELEGRAM_TOKEN was rejected by Telegram (401 Unauthorized): copy the whole token "
                   "@BotFather gave the bot (digits, a colon, then letters) into .env again, or ask @BotFather for "
@@ -49,6 +52,7 @@ async def _serve(settings: Settings) -> None:
             assembly.leadership.start()
             if assembly.zalo is not None:
                 await assembly.zalo.webhook.resume()
+            await assembly.inbox.resume(application, polling=assembly.webhook is None)
             if assembly.webhook is not None:
                 assert settings.webhook_url is not None
                 await _until_listening(server, serving)
@@ -60,6 +64,15 @@ async def _serve(settings: Settings) -> None:
             await stop.wait()
         finally:
             await _stop(assembly, server, serving)
+
+
+async def _forget_handled(assembly: Assembly) -> None:
+    """Every update in hand is handled now; should the database not answer, the next start hands
+    the last ones over again, and what they changed is not done twice."""
+    try:
+        await assembly.inbox.close()
+    except NetworkError:
+        log.exception("could not mark the last updates handled")
 
 
 def _http_server(assembly: Assembly) -> EmbeddedServer:
@@ -95,6 +108,7 @@ async def _stop(assembly: Assembly, server: EmbeddedServer | None, serving: asyn
         await assembly.zalo.webhook.updates.lanes.drain()
     await assembly.gate.drain()
     await application.stop()
+    await _forget_handled(assembly)
     await assembly.leadership.stop()
     await assembly.telegram.close()
     if assembly.zalo is not None:

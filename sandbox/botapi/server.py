@@ -486,6 +486,12 @@ class FakeBotAPI(Waits[int, BotMessage]):
             peak = max(peak, end - start + 1)
         return peak
 
+    def unconfirmed_updates(self) -> list[int]:
+        """Ids of the updates queued and not yet confirmed by a getUpdates offset above them,
+        delivered or not: once confirmed, Telegram never gives an update again."""
+        with self._cond:
+            return [queued.update["update_id"] for queued in self._pending]
+
     def transcript(self, chat_id: int) -> str:
         """Human-readable conversation of the chat, for assertion messages."""
         with self._cond:

@@ -27,6 +27,10 @@ from tests.support.walk import (
     query,
 )
 
+HELD_REPLY = 5.0
+"""Seconds the fake Bot API holds a reply: long enough for the bot to fetch and confirm the next
+message and be killed while it waits in the chat's lane, on any machine."""
+
 
 def test_start_shows_the_office_and_the_main_menu(citizen: Citizen) -> None:
     menu = citizen.send("/start")
@@ -339,6 +343,38 @@ def test_a_killed_bot_continues_the_dialog_after_restart(make_database_url, tmp_
         (row,) = query(database_url, "SELECT dialog FROM chat_sessions WHERE chat_id = 777")
         dialog = row["dialog"] if isinstance(row["dialog"], dict) else json.loads(row["dialog"])
         assert dialog["answers"]["cccd"] == "001090012345" and dialog["answers"]["phone"] == "0912345678"
+        fake.assert_no_violations()
+    finally:
+        process.stop()
+        fake.stop()
+
+
+def test_messages_fetched_but_unhandled_when_the_bot_is_killed_are_answered_after_restart(  # type: ignore[no-untyped-def]
+        make_database_url, tmp_path: Path) -> None:
+    """Long polling: python-telegram-bot confirms what it fetched to Telegram at its next call,
+    before it is handled, and Telegram never gives a confirmed update again (bot/runtime/inbox.py)."""
+    from tests.conftest import start_bot
+
+    fake, process, database_url = start_bot(make_database_url, tmp_path / "bot")
+    try:
+        chat = 778
+        fake.slow_chat(chat, HELD_REPLY)  # the answer to /start hangs, so the next message waits in the chat's lane
+        fake.send_text(chat, "/start")
+        typed = fake.send_text(chat, "dang ky khai sinh")
+        fake.wait_until(lambda: typed not in fake.unconfirmed_updates(), timeout=15,
+                        message="the bot never confirmed the second message")
+        process.kill()
+        assert not any("Đăng ký khai sinh" in (m.text or "") for m in fake.bot_messages(chat)), "handled before the kill"
+        fake.slow_chat(chat, 0)
+        process.start()
+        fake.wait_until(lambda: any("Đăng ký khai sinh" in (m.text or "") for m in fake.bot_messages(chat)),
+                        timeout=30, message="the message confirmed before the kill was never answered")
+        fake.wait_idle()  # (the held answer to /start, sent before the kill, is carried out meanwhile)
+        greetings = [m.text for m in fake.bot_messages(chat) if "Đăng ký khai sinh" not in (m.text or "")]
+        assert len(greetings) == 1 and "UBND thị trấn Tây Đằng" in (greetings[0] or ""), \
+            f"/start, handled before the kill and handed over again, must be answered once: {greetings}"
+        process.stop()
+        assert query(database_url, "SELECT update_id FROM polled_updates") == [], "kept after being handled"
         fake.assert_no_violations()
     finally:
         process.stop()

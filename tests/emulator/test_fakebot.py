@@ -100,7 +100,9 @@ def test_offset_confirms_updates(api: FakeBotAPI, client: httpx.Client) -> None:
     assert updates[0]["message"]["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
     # Not confirmed yet: delivered again.
     assert len(result(call(client, "getUpdates", offset=first, timeout=0))) == 2
+    assert api.unconfirmed_updates() == [first, second]
     assert [u["update_id"] for u in result(call(client, "getUpdates", offset=second, timeout=0))] == [second]
+    assert api.unconfirmed_updates() == [second]
     assert result(call(client, "getUpdates", offset=second + 1, timeout=0)) == []
     api.wait_idle(quiet=0.1, timeout=2)
     api.assert_no_violations()
