@@ -151,7 +151,7 @@ class Assembly:
     metrics: Metrics
     webhook: TelegramWebhook | None
     zalo: Zalo | None
-    gate: FloodGate
+    updates: PerChatUpdates
     inbox: PolledInbox
 
     async def deliver(self, chat_id: int, reply: Reply, paid: bool) -> None:
@@ -211,7 +211,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
     zalo = _zalo(settings, desk, background, gate, clock) if settings.zalo_enabled else None
     webhook = TelegramWebhook(application, token, receipts) if settings.webhook_url is not None else None
     assembly = Assembly(settings, desk, application, telegram, pacing, background, Leadership(db, background),
-                        metrics, webhook, zalo, gate, inbox)
+                        metrics, webhook, zalo, processor, inbox)
     background.connect(assembly.deliver, assembly.busy_chats, telegram)
     if zalo is not None:
         background.orphans = zalo.webhook.resume

@@ -86,10 +86,16 @@ class PerChatUpdates(BaseUpdateProcessor):
     async def initialize(self) -> None:
         """Nothing to set up."""
 
-    async def shutdown(self) -> None:
-        """Let the updates already accepted finish, and the dropped ones be marked."""
+    async def drain(self) -> None:
+        """Let the updates already accepted finish, and the dropped ones be marked. `serve` calls
+        it at stop while the bot can still send: python-telegram-bot closes the bot's HTTP layer
+        before it shuts the processor down, and an answer sent after that would be lost."""
         await self.lanes.drain()
         await self.gate.drain()
+
+    async def shutdown(self) -> None:
+        """Drained already, at stop (`drain`); nothing is left to wait for by now."""
+        await self.drain()
 
 
 def _chat_of(update: object) -> object:

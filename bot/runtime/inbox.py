@@ -8,10 +8,13 @@ writes every answer's updates to the database before python-telegram-bot reads t
 (`SpacedPolls.keep`), deletes each one once handled (in batches, with the next answer's write:
 one transaction per getUpdates call), and hands what is left to the bot at the next start.
 
-A handled update whose deletion had not been written yet is handed over again after such a
-crash. Whatever it changed is not done twice (its id was claimed with the change,
-`storage.db.claim_update`); an answer that changes nothing, such as a case looked up, may be
-given twice. A webhook needs none of this: Telegram sends an update again until the bot answered
+What an update changed is never done twice, whatever is handed over again: its id was claimed
+with the change (`storage.db.claim_update`). An answer that changes nothing, such as a case
+looked up, may be given twice: for a handled update whose deletion was not written yet when the
+process died, and when the confirmation at start fails (Telegram unreachable, or a webhook set
+since), since Telegram then gives again those the dead process had fetched but not confirmed.
+Started with a webhook after such a crash, every process hands the rows over, and the same holds.
+A webhook needs none of this otherwise: Telegram posts an update again until the bot has answered
 its request, which it does once the update is handled (`bot.runtime.webhook`).
 """
 
@@ -25,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from telegram import Update
-from telegram.error import NetworkError, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from storage.inbound import keep_polled, unhandled_polled
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 
 
 class PolledInbox:
+    """The updates of this process's getUpdates answers, from their fetch until handled; which of
+    them are handled and not yet deleted is kept in memory until the next write."""
+
     def __init__(self, db: Engine, clock: Callable[[], datetime]) -> None:
         self.db = db
         self.clock = clock
@@ -41,17 +47,16 @@ class PolledInbox:
         self._handled: list[int] = []
 
     async def keep(self, updates: list[dict[str, Any]]) -> None:
-        """Before python-telegram-bot reads an answer. Raises when the database cannot keep it:
-        the answer is then dropped unread and unconfirmed, and Telegram gives it again at the
-        next call (python-telegram-bot waits a moment and calls again after a `NetworkError`)."""
+        """Before python-telegram-bot reads an answer. Raises when the database cannot keep it;
+        the handled updates are then deleted at the next write (deleting twice changes nothing)."""
         handled, self._handled = self._handled, []
         if not updates and not handled:
             return
         try:
             await asyncio.to_thread(keep_polled, self.db, updates, handled, self.clock())
-        except Exception as exc:
+        except BaseException:  # cancelled too (polling stopped): the write may not have happened
             self._handled = handled + self._handled
-            raise NetworkError(f"the updates fetched could not be kept in the database: {exc!r}") from exc
+            raise
         self._kept.update(update["update_id"] for update in updates)
 
     def handled(self, update_id: int) -> None:
@@ -75,10 +80,16 @@ class PolledInbox:
         if polling:
             try:
                 await application.bot.get_updates(offset=max(p["update_id"] for p in payloads) + 1, limit=1, timeout=0)
-            except TelegramError as exc:  # a webhook is set: its updates are claimed once whatever comes again
-                log.warning("could not confirm the updates handed over again to Telegram: %s", exc)
+            except TelegramError as exc:
+                log.warning("could not confirm to Telegram the updates handed over again (%s): a few may be "
+                            "answered twice", exc)
         for payload in payloads:
-            update = Update.de_json(payload, application.bot)
+            try:
+                update = Update.de_json(payload, application.bot)
+            except Exception:  # noqa: BLE001 - one unreadable row must not stop every start
+                log.exception("a kept update could not be read; it is dropped")
+                self._handled.append(payload["update_id"])
+                continue
             self._kept.add(update.update_id)
             await application.update_queue.put(update)
         log.info("%d updates fetched before the last stop and never handled are handled now", len(payloads))

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+from telegram.error import NetworkError
 from telegram.request import HTTPXRequest, RequestData
 
 POLL_GAP = 0.1
@@ -35,7 +36,8 @@ updates fetched earlier are being handled."""
 FULL_ANSWER = 100
 """Telegram's most updates in one answer (the bot does not ask for fewer)."""
 Keep = Callable[[list[dict[str, Any]]], Awaitable[None]]
-"""Called with every answer's updates (none, after a long poll's wait) before they are returned."""
+"""Called with every answer's updates (none, after a long poll's wait) before they are returned;
+when it raises, the answer is not returned."""
 
 
 class SpacedPolls(HTTPXRequest):
@@ -71,7 +73,11 @@ class SpacedPolls(HTTPXRequest):
         code, payload = await super().do_request(url, method, request_data, *args, **kwargs)
         updates = _updates(code, payload)
         if self.keep is not None and code == HTTPStatus.OK:
-            await self.keep(updates)
+            try:
+                await self.keep(updates)
+            except Exception as exc:
+                # Dropped unread, so unconfirmed: python-telegram-bot waits and asks again.
+                raise NetworkError(f"the updates fetched could not be kept: {exc!r}") from exc
         if count := len(updates):
             self._in_hand += count
             self._all_handled.clear()

@@ -9,7 +9,8 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
-from telegram.error import InvalidToken, NetworkError
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.error import InvalidToken
 
 from bot.runtime.app import ALLOWED_UPDATES, Assembly, assemble, set_commands
 from bot.settings import Settings, SettingsError
@@ -49,10 +50,11 @@ async def _serve(settings: Settings) -> None:
         server = _http_server(assembly) if settings.serves_http else None
         serving = asyncio.create_task(server.serve()) if server is not None else None
         try:
+            # Before the leader's daily purge, which deletes what is left over a week.
+            await assembly.inbox.resume(application, polling=assembly.webhook is None)
             assembly.leadership.start()
             if assembly.zalo is not None:
                 await assembly.zalo.webhook.resume()
-            await assembly.inbox.resume(application, polling=assembly.webhook is None)
             if assembly.webhook is not None:
                 assert settings.webhook_url is not None
                 await _until_listening(server, serving)
@@ -71,7 +73,7 @@ async def _forget_handled(assembly: Assembly) -> None:
     the last ones over again, and what they changed is not done twice."""
     try:
         await assembly.inbox.close()
-    except NetworkError:
+    except SQLAlchemyError:
         log.exception("could not mark the last updates handled")
 
 
@@ -95,18 +97,20 @@ async def _until_listening(server: EmbeddedServer | None, serving: asyncio.Task[
 
 async def _stop(assembly: Assembly, server: EmbeddedServer | None, serving: asyncio.Task[None] | None) -> None:
     """Updates first (no new work), then the HTTP server (webhook requests under way are answered
-    once handled), the chats' queued updates, the application's handlers, the leader's work (the
-    outbox's sends in flight). The webhook stays set: the other processes, or this one restarted,
-    go on receiving, and Telegram keeps the updates meanwhile."""
+    once handled), the updates fetched and the chats' queued updates (handled while the bot can
+    still send), the application (an album's merged answer), the leader's work (the outbox's sends
+    in flight). The webhook stays set: the other processes, or this one restarted, go on
+    receiving, and Telegram keeps the updates meanwhile."""
     application = assembly.application
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if server is not None and serving is not None:
         server.should_exit = True
         await asyncio.gather(serving, return_exceptions=True)
+    await application.update_queue.join()  # every update fetched is in its chat's lane
     if assembly.zalo is not None:
         await assembly.zalo.webhook.updates.lanes.drain()
-    await assembly.gate.drain()
+    await assembly.updates.drain()
     await application.stop()
     await _forget_handled(assembly)
     await assembly.leadership.stop()

@@ -220,6 +220,7 @@ class FakeBotAPI(Waits[int, BotMessage]):
         self._failures: list[_Fault] = []
         self._delays: list[_Fault] = []
         self._slow_chats: dict[Any, float] = {}  # slow_chat(): seconds each message to the chat is held
+        self._held_sends: dict[Any, int] = {}  # calls slow_chat() is holding, per chat
         self._webhook = WebhookSender(self)
 
     # ------------------------------------------------------------------ lifecycle
@@ -404,11 +405,18 @@ class FakeBotAPI(Waits[int, BotMessage]):
                 self._delays.append(_Fault(count, method, seconds=seconds))
 
     def slow_chat(self, chat_id: int, seconds: float) -> None:
-        """Hold every later valid send*/copy*/forward* call to this chat for `seconds` before
-        carrying it out and answering, as a slow link to one recipient would; other chats' calls
-        are not held. Lets a test make one chat's work measurably long without timing races."""
+        """Hold every valid send*/copy*/forward* call to this chat for `seconds` before carrying
+        it out and answering, as a slow link to one recipient would; other chats' calls are not
+        held. Lets a test make one chat's work measurably long without timing races. A call held
+        already is held for the new time (counted from its arrival): 0 lets it through now."""
         with self._cond:
             self._slow_chats[chat_id] = seconds
+            self._cond.notify_all()
+
+    def held_sends(self, chat_id: int) -> int:
+        """How many calls to this chat `slow_chat` is holding right now."""
+        with self._cond:
+            return self._held_sends.get(chat_id, 0)
 
     # ------------------------------------------------------------------- sandbox
     def conversation(self, chat_id: int) -> list[tuple[str, dict]]:
@@ -610,6 +618,19 @@ class FakeBotAPI(Waits[int, BotMessage]):
                 return rule
         return None
 
+    def _hold(self, chat_id: Any) -> None:
+        """`slow_chat`'s hold, without holding the lock; stop() cuts it short."""
+        arrived = time.monotonic()
+        with self._cond:
+            if not self._slow_chats.get(chat_id):
+                return
+            self._held_sends[chat_id] = self._held_sends.get(chat_id, 0) + 1
+            try:
+                while not self._stopping and (remaining := arrived + self._slow_chats.get(chat_id, 0.0) - time.monotonic()) > 0:
+                    self._cond.wait(remaining)
+            finally:
+                self._held_sends[chat_id] -= 1
+
     def _pause(self, seconds: float) -> None:
         """Sleep without holding the lock; stop() cuts it short so shutdown never hangs."""
         deadline = time.monotonic() + seconds
@@ -667,10 +688,8 @@ class FakeBotAPI(Waits[int, BotMessage]):
             error = ApiError(400, "Bad Request: " + "; ".join(problems))
             recorded = {**params, **decoded}  # keep unknown parameters visible in the record
             return self._fail(method, recorded, files, error, *(f"{method}: {p}" for p in problems))
-        with self._cond:
-            hold = self._slow_chats.get(decoded.get("chat_id"), 0.0) if _is_delivering(method) else 0.0
-        if hold:
-            self._pause(hold)
+        if _is_delivering(method):
+            self._hold(decoded.get("chat_id"))
         with self._cond:
             chat_id = decoded.get("chat_id")
             delivering = _is_delivering(method)

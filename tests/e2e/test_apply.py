@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ import pytest
 from bot.forms.maker import DOCX as DOCX_MIME
 from bot.forms.maker import PDF as PDF_MIME
 from dialogs.catalog import FieldType
+from sandbox.botapi import FakeBotAPI
 from tests.conftest import RunningBot
 from tests.support.people import JPEG, PDF, Citizen
 from tests.support.walk import (
@@ -27,9 +29,8 @@ from tests.support.walk import (
     query,
 )
 
-HELD_REPLY = 5.0
-"""Seconds the fake Bot API holds a reply: long enough for the bot to fetch and confirm the next
-message and be killed while it waits in the chat's lane, on any machine."""
+HELD_REPLY = 120.0
+"""Seconds the fake Bot API holds a reply at most; each test lets it through before then."""
 
 
 def test_start_shows_the_office_and_the_main_menu(citizen: Citizen) -> None:
@@ -349,6 +350,25 @@ def test_a_killed_bot_continues_the_dialog_after_restart(make_database_url, tmp_
         fake.stop()
 
 
+def _held_behind_a_slow_reply(fake: FakeBotAPI, chat: int) -> None:
+    """The fake holds the bot's answer to /start (until the test lets it through), so the next
+    message, fetched and confirmed by the bot, waits in the chat's lane."""
+    fake.slow_chat(chat, HELD_REPLY)
+    fake.send_text(chat, "/start")
+    typed = fake.send_text(chat, "dang ky khai sinh")
+    fake.wait_until(lambda: fake.held_sends(chat) == 1 and typed not in fake.unconfirmed_updates(), timeout=30,
+                    message="the answer to /start was not held, or the next message not confirmed")
+    assert not _procedure_answers(fake, chat), "the second message was handled while the first hung"
+
+
+def _procedure_answers(fake: FakeBotAPI, chat: int) -> list[str]:
+    return [m.text or "" for m in fake.bot_messages(chat) if "Đăng ký khai sinh" in (m.text or "")]
+
+
+def _greetings(fake: FakeBotAPI, chat: int) -> list[str]:
+    return [m.text or "" for m in fake.bot_messages(chat) if "Đăng ký khai sinh" not in (m.text or "")]
+
+
 def test_messages_fetched_but_unhandled_when_the_bot_is_killed_are_answered_after_restart(  # type: ignore[no-untyped-def]
         make_database_url, tmp_path: Path) -> None:
     """Long polling: python-telegram-bot confirms what it fetched to Telegram at its next call,
@@ -358,23 +378,43 @@ def test_messages_fetched_but_unhandled_when_the_bot_is_killed_are_answered_afte
     fake, process, database_url = start_bot(make_database_url, tmp_path / "bot")
     try:
         chat = 778
-        fake.slow_chat(chat, HELD_REPLY)  # the answer to /start hangs, so the next message waits in the chat's lane
-        fake.send_text(chat, "/start")
-        typed = fake.send_text(chat, "dang ky khai sinh")
-        fake.wait_until(lambda: typed not in fake.unconfirmed_updates(), timeout=15,
-                        message="the bot never confirmed the second message")
+        _held_behind_a_slow_reply(fake, chat)
         process.kill()
-        assert not any("Đăng ký khai sinh" in (m.text or "") for m in fake.bot_messages(chat)), "handled before the kill"
-        fake.slow_chat(chat, 0)
+        fake.slow_chat(chat, 0)  # the answer to /start, sent before the kill, reaches the chat now
         process.start()
-        fake.wait_until(lambda: any("Đăng ký khai sinh" in (m.text or "") for m in fake.bot_messages(chat)),
-                        timeout=30, message="the message confirmed before the kill was never answered")
-        fake.wait_idle()  # (the held answer to /start, sent before the kill, is carried out meanwhile)
-        greetings = [m.text for m in fake.bot_messages(chat) if "Đăng ký khai sinh" not in (m.text or "")]
-        assert len(greetings) == 1 and "UBND thị trấn Tây Đằng" in (greetings[0] or ""), \
+        fake.wait_until(lambda: _procedure_answers(fake, chat), timeout=30,
+                        message="the message confirmed before the kill was never answered")
+        fake.wait_idle()
+        greetings = _greetings(fake, chat)
+        assert len(greetings) == 1 and "UBND thị trấn Tây Đằng" in greetings[0], \
             f"/start, handled before the kill and handed over again, must be answered once: {greetings}"
         process.stop()
         assert query(database_url, "SELECT update_id FROM polled_updates") == [], "kept after being handled"
+        fake.assert_no_violations()
+    finally:
+        process.stop()
+        fake.stop()
+
+
+def test_a_stopping_bot_answers_every_message_it_fetched_and_leaves_none_for_the_next_start(  # type: ignore[no-untyped-def]
+        make_database_url, tmp_path: Path) -> None:
+    """SIGTERM while a message waits in its chat's lane: it is answered before the bot's HTTP
+    layer closes, and nothing is left to hand over again at the next start."""
+    from tests.conftest import start_bot
+
+    fake, process, database_url = start_bot(make_database_url, tmp_path / "bot")
+    try:
+        chat = 779
+        _held_behind_a_slow_reply(fake, chat)
+        assert process.process is not None
+        polls = fake.polls_received
+        process.process.send_signal(signal.SIGTERM)
+        # The stop's last getUpdates (confirming what was fetched) shows the bot is stopping.
+        fake.wait_until(lambda: fake.polls_received > polls, timeout=15, message="the bot did not begin to stop")
+        fake.slow_chat(chat, 0)
+        assert process.process.wait(timeout=30) == 0
+        assert len(_greetings(fake, chat)) == 1 and _procedure_answers(fake, chat), fake.transcript(chat)
+        assert query(database_url, "SELECT update_id FROM polled_updates") == [], "handled, yet kept"
         fake.assert_no_violations()
     finally:
         process.stop()

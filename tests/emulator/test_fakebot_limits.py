@@ -225,6 +225,20 @@ def test_slow_chat_holds_only_that_chats_messages(api: FakeBotAPI, client: httpx
     api.assert_no_violations()
 
 
+def test_a_send_held_for_a_slow_chat_is_let_through_when_the_chat_is_fast_again(
+        api: FakeBotAPI, client: httpx.Client) -> None:
+    api.enforce_limits(False)
+    api.slow_chat(1001, 60)
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(send, client, 1001, "chậm")
+        api.wait_until(lambda: api.held_sends(1001) == 1, timeout=5)
+        assert not api.bot_messages(1001), "carried out while held"
+        api.slow_chat(1001, 0)
+        assert slow.result(timeout=5).status_code == 200
+    assert api.held_sends(1001) == 0 and [m.text for m in api.bot_messages(1001)] == ["chậm"]
+    api.assert_no_violations()
+
+
 def test_delayed_request_does_not_block_stop() -> None:
     api = FakeBotAPI()
     api.start()

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
-from telegram.error import NetworkError
 
 from bot.runtime.inbox import PolledInbox
 from storage.db import claim_update, make_engine, transaction, upgrade
@@ -69,16 +69,17 @@ def test_the_inbox_hands_over_what_a_stopped_process_left_and_forgets_what_is_ha
     db = make_engine(database_url)
 
     async def scenario() -> None:
-        before = PolledInbox(db, lambda: NOW)  # a process that fetched three updates and handled one
-        await before.keep([_update(5), _update(6), _update(7)])
+        before = PolledInbox(db, lambda: NOW)  # a process that fetched four updates and handled one
+        await before.keep([_update(5), _update(6), _update(7), {"update_id": 8, "message": "unreadable"}])
         before.handled(5)
         before.handled(99)  # never kept by this inbox (say, came by webhook): nothing to forget
         await before.keep([])  # the next answer, empty: 5 is forgotten with it
 
         after, application = PolledInbox(db, lambda: NOW), _Application()
-        assert await after.resume(application, polling=True) == 2  # type: ignore[arg-type]
-        assert application.offsets == [8], "Telegram is told 6 and 7 are confirmed before they are handled"
+        assert await after.resume(application, polling=True) == 3  # type: ignore[arg-type]
+        assert application.offsets == [9], "Telegram is told 6 to 8 are confirmed before they are handled"
         assert [application.update_queue.get_nowait().update_id for _ in range(2)] == [6, 7]
+        assert application.update_queue.empty(), "the unreadable update is dropped, not handed over"
         after.handled(6)
         after.handled(7)
         await after.close()
@@ -95,9 +96,10 @@ def test_an_answer_the_database_cannot_keep_is_refused_and_nothing_handled_is_fo
     inbox = PolledInbox(db, lambda: NOW)
     asyncio.run(inbox.keep([_update(5)]))
     inbox.handled(5)
-    inbox.db = make_engine(f"sqlite:///{tmp_path / 'not-migrated.db'}")  # no tables: every write fails
-    with pytest.raises(NetworkError):  # python-telegram-bot asks again; Telegram gives update 6 again
+    broken = inbox.db = make_engine(f"sqlite:///{tmp_path / 'not-migrated.db'}")  # no tables: every write fails
+    with pytest.raises(SQLAlchemyError):  # the answer is not returned (tests/unit/test_polling.py)
         asyncio.run(inbox.keep([_update(6)]))
+    broken.dispose()
     inbox.db = db
     asyncio.run(inbox.keep([]))
     assert unhandled_polled(db) == [], "5 is forgotten at the next write, 6 was never kept"

@@ -21,6 +21,7 @@ from bot.privacy.purge import Purge, PurgeReport
 from bot.privacy.retention import months_after
 from bot.reports.figures import compute_report
 from dialogs.output import Reply
+from storage.inbound import keep_polled
 from storage.models import Case, CaseDocument
 from tests.support.engine_chat import vi
 from tests.support.office import motcua
@@ -113,10 +114,12 @@ def test_the_purge_keeps_everything_until_the_retention_date_then_only_the_figur
     assert {page_a, page_b, page_c, page_d, shared} <= desk.stored_files()
     assert all(held_by(desk, chat) for chat in (A, B, D))
 
-    assert desk.rows()["processed_updates"]
+    keep_polled(desk.desk.turns.db, [{"update_id": 1}], [], FILED)  # fetched by long polling, never handled
+    assert desk.rows()["processed_updates"] and desk.rows()["polled_updates"]
     soon = purge(desk, FILED + timedelta(days=20))
     assert (soon.cases, soon.dialogs) == (0, 0), "nothing is due three weeks later"
-    assert desk.rows()["processed_updates"] == [], "update ids are kept a week"
+    assert desk.rows()["processed_updates"] == [] == desk.rows()["polled_updates"], \
+        "update ids, and updates fetched and never handled, are kept a week"
     abandoned = purge(desk, FILED + timedelta(days=31))
     assert (abandoned.cases, abandoned.dialogs) == (0, 1)
     assert page_d not in desk.stored_files()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from itertools import pairwise
+from typing import Any
 
 import httpx
 import pytest
@@ -82,7 +83,7 @@ def test_after_an_empty_answer_updates_never_reported_handled_space_no_call() ->
     assert started[2] - asked[2] < GAP / 2
 
 
-def _request(answers: list[list[dict]], keep: Keep) -> SpacedPolls:
+def _request(answers: list[list[dict[str, Any]]], keep: Keep) -> SpacedPolls:
     def answer(_: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"ok": True, "result": answers.pop(0)})
 
@@ -94,7 +95,7 @@ def test_every_answer_is_kept_before_python_telegram_bot_gets_it() -> None:
     kept: list[list[int]] = []
     returned: list[list[int]] = []
 
-    async def keep(updates: list[dict]) -> None:
+    async def keep(updates: list[dict[str, Any]]) -> None:
         assert len(kept) == len(returned), "kept before the last answer was returned"
         kept.append([update["update_id"] for update in updates])
 
@@ -110,7 +111,7 @@ def test_every_answer_is_kept_before_python_telegram_bot_gets_it() -> None:
 
 
 def test_an_answer_that_could_not_be_kept_is_not_returned() -> None:
-    async def keep(updates: list[dict]) -> None:
+    async def keep(updates: list[dict[str, Any]]) -> None:
         raise OSError("disk full")
 
     async def run() -> None:
