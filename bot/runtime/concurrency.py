@@ -94,7 +94,7 @@ class PerChatUpdates(BaseUpdateProcessor):
         await self.gate.drain()
 
     async def shutdown(self) -> None:
-        """Drained already, at stop (`drain`); nothing is left to wait for by now."""
+        """`serve` has drained it at stop already; this drains an application stopped otherwise."""
         await self.drain()
 
 
