@@ -19,6 +19,11 @@ STOP_TIMEOUT = 15.0
 SCRIPTED_BUDGET = 100_000
 """The per-chat budget of updates (`handlers.flood`) for tests and benchmarks, which drive a chat
 far faster than any person; a test of the budget itself sets `chat_budget_updates`."""
+NO_REMINDERS = "0"
+"""`reminder_working_hours` for tests and benchmarks: the reminders before a case falls due follow
+the real clock (a same-day case gets one from four working hours before closing, 13:00 in Tây
+Đằng), so the messages a run counts would depend on the hour it runs. Reminders are tested with a
+clock of their own (tests/integration/test_reminders.py)."""
 
 
 class BotDidNotStart(Exception):
@@ -29,7 +34,8 @@ class BotProcess:
     """`settings` are MOTCUA_ variables without the prefix (`album_wait_seconds="0.7"`). Tests run
     in the data directory with none of the environment's MOTCUA_ variables, so a developer's
     configuration cannot leak in; the sandbox keeps them (`own_settings`), since they are the office's.
-    Tests also get a per-chat budget no script reaches (`SCRIPTED_BUDGET`) unless they set one."""
+    Tests also get a per-chat budget no script reaches (`SCRIPTED_BUDGET`) and no reminders
+    (`NO_REMINDERS`) unless they set them."""
 
     def __init__(self, fake: FakeBotAPI, database_url: str, data_dir: Path, *, cwd: Path | None = None,
                  die_with_parent: bool = False, own_settings: bool = False, webhook: str | None = None,
@@ -50,7 +56,8 @@ class BotProcess:
             "MOTCUA_DATABASE_URL": database_url,
             "MOTCUA_DATA_DIR": str(data_dir),
             "PYTHONUNBUFFERED": "1",
-            **({} if own_settings else {"MOTCUA_CHAT_BUDGET_UPDATES": str(SCRIPTED_BUDGET)}),
+            **({} if own_settings else {"MOTCUA_CHAT_BUDGET_UPDATES": str(SCRIPTED_BUDGET),
+                                        "MOTCUA_REMINDER_WORKING_HOURS": NO_REMINDERS}),
             **{f"MOTCUA_{key.upper()}": value for key, value in settings.items()},
         }
         self.process: subprocess.Popen[bytes] | None = None
