@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -619,26 +619,27 @@ class FakeBotAPI(Waits[int, BotMessage]):
         return None
 
     def _hold(self, chat_id: Any) -> None:
-        """`slow_chat`'s hold, without holding the lock; stop() cuts it short."""
+        """`slow_chat`'s hold: until the chat's current slowness, counted from arrival, is over."""
         arrived = time.monotonic()
         with self._cond:
             if not self._slow_chats.get(chat_id):
                 return
             self._held_sends[chat_id] = self._held_sends.get(chat_id, 0) + 1
-            try:
-                while not self._stopping and (remaining := arrived + self._slow_chats.get(chat_id, 0.0) - time.monotonic()) > 0:
-                    self._cond.wait(remaining)
-            finally:
+        try:
+            self._wait_until(lambda: arrived + self._slow_chats.get(chat_id, 0.0))
+        finally:
+            with self._cond:
                 self._held_sends[chat_id] -= 1
 
     def _pause(self, seconds: float) -> None:
-        """Sleep without holding the lock; stop() cuts it short so shutdown never hangs."""
         deadline = time.monotonic() + seconds
+        self._wait_until(lambda: deadline)
+
+    def _wait_until(self, deadline: Callable[[], float]) -> None:
+        """Sleep without holding the lock until `deadline()` (read again whenever the lock is
+        notified, so a test may move it); stop() cuts it short so shutdown never hangs."""
         with self._cond:
-            while not self._stopping:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
+            while not self._stopping and (remaining := deadline() - time.monotonic()) > 0:
                 self._cond.wait(remaining)
 
     def _injected(self, method: str, params: dict, files: dict[str, bytes], status: int) -> tuple[int, bytes]:
