@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     field_chats: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
     office_opens: time = time(7, 30)
     office_closes: time = time(17, 0)
+    morning_digest: bool = True
     digest_time: time = time(7, 30)
     reminder_working_hours: int = Field(default=4, ge=0, le=80)
     invite_hours: int = Field(default=24, ge=1, le=24 * 30)

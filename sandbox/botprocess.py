@@ -19,10 +19,10 @@ STOP_TIMEOUT = 15.0
 SCRIPTED_BUDGET = 100_000
 """The per-chat budget of updates (`handlers.flood`) for tests and benchmarks, which drive a chat
 far faster than any person; a test of the budget itself sets `chat_budget_updates`."""
-NO_REMINDERS = "0"
-"""`reminder_working_hours` for tests and benchmarks: the reminders before a case falls due follow
-the real clock (a same-day case gets one from four working hours before closing, 13:00 in Tây
-Đằng), so the messages a run counts would depend on the hour it runs. Reminders are tested with a
+NO_SCHEDULED_NOTICES = {"MOTCUA_REMINDER_WORKING_HOURS": "0", "MOTCUA_MORNING_DIGEST": "false"}
+"""For tests and benchmarks: the officers' scheduled notices follow the real clock (a same-day case
+gets a reminder from four working hours before closing, 13:00 in Tây Đằng; the digest goes at
+07:30), so the messages a run counts would depend on the hour it runs. Both are tested with a
 clock of their own (tests/integration/test_reminders.py)."""
 
 
@@ -34,8 +34,8 @@ class BotProcess:
     """`settings` are MOTCUA_ variables without the prefix (`album_wait_seconds="0.7"`). Tests run
     in the data directory with none of the environment's MOTCUA_ variables, so a developer's
     configuration cannot leak in; the sandbox keeps them (`own_settings`), since they are the office's.
-    Tests also get a per-chat budget no script reaches (`SCRIPTED_BUDGET`) and no reminders
-    (`NO_REMINDERS`) unless they set them."""
+    Tests also get a per-chat budget no script reaches (`SCRIPTED_BUDGET`) and no scheduled
+    notices to officers (`NO_SCHEDULED_NOTICES`) unless they set them."""
 
     def __init__(self, fake: FakeBotAPI, database_url: str, data_dir: Path, *, cwd: Path | None = None,
                  die_with_parent: bool = False, own_settings: bool = False, webhook: str | None = None,
@@ -56,8 +56,7 @@ class BotProcess:
             "MOTCUA_DATABASE_URL": database_url,
             "MOTCUA_DATA_DIR": str(data_dir),
             "PYTHONUNBUFFERED": "1",
-            **({} if own_settings else {"MOTCUA_CHAT_BUDGET_UPDATES": str(SCRIPTED_BUDGET),
-                                        "MOTCUA_REMINDER_WORKING_HOURS": NO_REMINDERS}),
+            **({} if own_settings else {"MOTCUA_CHAT_BUDGET_UPDATES": str(SCRIPTED_BUDGET), **NO_SCHEDULED_NOTICES}),
             **{f"MOTCUA_{key.upper()}": value for key, value in settings.items()},
         }
         self.process: subprocess.Popen[bytes] | None = None

@@ -52,7 +52,7 @@ def run_jobs(db: Engine, catalog: Catalog, settings: Settings, calendar: WorkCal
         raise ValueError("now must be timezone-aware")
     local = now.astimezone(settings.tz)
     digests = 0
-    if calendar.is_working_day(local.date()) and local.time() >= settings.digest_time:
+    if settings.morning_digest and calendar.is_working_day(local.date()) and local.time() >= settings.digest_time:
         digests = _queue_digests(db, catalog, local.date(), now)
     return JobReport(digests=digests, reminders=_queue_reminders(db, catalog, settings, calendar, now))
 

@@ -197,6 +197,12 @@ def test_an_officer_with_nothing_due_gets_no_digest_but_the_day_is_done(desk: De
         assert session.get(JobRun, f"digest:{desk.staff[IDLE_OFFICER]}:2026-12-01") is not None
 
 
+def test_an_office_that_turned_the_digest_off_gets_none_but_still_gets_reminders(desk: Desk) -> None:
+    desk.settings = desk.settings.model_copy(update={"morning_digest": False})
+    assert desk.run(at(TUESDAY, 7, 35)) == JobReport(digests=0, reminders=0)
+    assert desk.run(at(TUESDAY, 14)) == JobReport(digests=0, reminders=3)
+
+
 def test_no_digest_on_weekends_and_holidays(desk: Desk) -> None:
     assert desk.run(at(date(2026, 12, 5), 8)).digests == 0  # Saturday
     assert desk.run(at(date(2026, 12, 3), 8)).digests == 0  # configured day off
