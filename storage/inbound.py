@@ -5,16 +5,33 @@ polling (kept before python-telegram-bot confirms them to Telegram; see `PolledU
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, Table, delete
+from sqlalchemy import Engine, Table, delete, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.db import add_all_if_new, transaction, writing
+from storage.db import add_all_if_new, claim_update, transaction, writing
 from storage.models import OTHER_CHANNEL_UPDATE_IDS, InboundEvent, PolledUpdate, ProcessedUpdate
+
+T = TypeVar("T")
+
+MAX_HANDOVERS = 3
+"""Handovers after which an update is given up. Each one was followed by a process that died
+before handling it, so the update itself most likely kills the process (out of memory, a crash in
+a library reading a file): without a limit the bot would die on it at every start and answer
+nobody again."""
+
+
+@dataclass(frozen=True)
+class Handover(Generic[T]):
+    """What a start hands to the bot again, and the update ids it gives up on (to be logged)."""
+
+    items: list[T]
+    given_up: list[int]
 
 
 def record_event(db: Engine, channel: str, event_key: str, payload: dict[str, Any], now: datetime) -> int:
@@ -33,17 +50,27 @@ def record_event(db: Engine, channel: str, event_key: str, payload: dict[str, An
             return OTHER_CHANNEL_UPDATE_IDS + (known.id or 0)
 
 
-def unhandled_events(db: Engine, channel: str, received_before: datetime | None = None) -> list[tuple[int, dict[str, Any]]]:
-    """Recorded events of `channel` whose update was never claimed (the process stopped first);
-    `received_before` leaves out the events that another process may be handling right now."""
-    with Session(db) as session:
+def hand_over_events(db: Engine, channel: str, received_before: datetime | None = None) -> Handover[tuple[int, dict[str, Any]]]:
+    """Recorded events of `channel` whose update was never claimed (the process stopped first), as
+    (update id, payload), each counted as handed over once more; those handed over `MAX_HANDOVERS`
+    times already are claimed instead, so that nothing acts on them. `received_before` leaves out
+    the events that another process may be handling right now."""
+    with transaction(db) as session:
         handled = sa_select(ProcessedUpdate.update_id).where(
             col(ProcessedUpdate.update_id) - OTHER_CHANNEL_UPDATE_IDS == col(InboundEvent.id)).exists()
         query = select(InboundEvent).where(InboundEvent.channel == channel, ~handled)
         if received_before is not None:
             query = query.where(InboundEvent.received_at < received_before)
-        rows = session.exec(query.order_by(col(InboundEvent.id))).all()
-        return [(OTHER_CHANNEL_UPDATE_IDS + (row.id or 0), row.payload) for row in rows]
+        handover: Handover[tuple[int, dict[str, Any]]] = Handover([], [])
+        for row in session.exec(query.order_by(col(InboundEvent.id))).all():
+            update_id = OTHER_CHANNEL_UPDATE_IDS + (row.id or 0)
+            if row.handovers >= MAX_HANDOVERS:
+                claim_update(session, update_id)
+                handover.given_up.append(update_id)
+            else:
+                row.handovers += 1
+                handover.items.append((update_id, row.payload))
+        return handover
 
 
 def keep_polled(db: Engine, updates: list[dict[str, Any]], handled: list[int], now: datetime) -> None:
@@ -57,11 +84,18 @@ def keep_polled(db: Engine, updates: list[dict[str, Any]], handled: list[int], n
                                                   "received_at": now} for update in updates])
 
 
-def unhandled_polled(db: Engine) -> list[dict[str, Any]]:
-    """Updates kept and never handled (the process stopped first), oldest first."""
-    with db.connect() as connection:
-        return [row.payload for row in connection.execute(
-            sa_select(_POLLED.c.payload).order_by(_POLLED.c.update_id))]
+def hand_over_polled(db: Engine) -> Handover[dict[str, Any]]:
+    """Updates kept and never handled (the process stopped first), oldest first, each counted as
+    handed over once more; those handed over `MAX_HANDOVERS` times already are deleted instead."""
+    with writing(db) as connection:
+        rows = connection.execute(sa_select(_POLLED.c.update_id, _POLLED.c.payload, _POLLED.c.handovers)
+                                  .order_by(_POLLED.c.update_id)).all()
+        handover = Handover([row.payload for row in rows if row.handovers < MAX_HANDOVERS],
+                            [row.update_id for row in rows if row.handovers >= MAX_HANDOVERS])
+        for start in range(0, len(handover.given_up), IN_LIST):
+            connection.execute(delete(_POLLED).where(_POLLED.c.update_id.in_(handover.given_up[start:start + IN_LIST])))
+        connection.execute(update(_POLLED).values(handovers=_POLLED.c.handovers + 1))
+        return handover
 
 
 IN_LIST = 1000

@@ -341,6 +341,8 @@ class InboundEvent(SQLModel, table=True):
     event_key: str
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    handovers: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    """How many times a start (or the leader) handed it to the bot again (`storage.inbound.MAX_HANDOVERS`)."""
 
 
 OTHER_CHANNEL_UPDATE_IDS = 2**40
@@ -362,6 +364,8 @@ class PolledUpdate(SQLModel, table=True):
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    handovers: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    """How many starts handed it to the bot again (`storage.inbound.MAX_HANDOVERS`)."""
 
 
 class ChannelToken(SQLModel, table=True):

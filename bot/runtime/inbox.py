@@ -31,7 +31,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from storage.inbound import keep_polled, unhandled_polled
+from storage.inbound import MAX_HANDOVERS, hand_over_polled, keep_polled
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,13 @@ class PolledInbox:
         """Hand the updates kept and never handled to the bot, before it fetches any; returns
         how many. When polling, Telegram is first told they are confirmed (one getUpdates call
         with the offset after them): those the dead process had fetched but not yet confirmed
-        would otherwise come again and be handled twice."""
-        payloads = await asyncio.to_thread(unhandled_polled, self.db)
+        would otherwise come again and be handled twice. An update handed over at
+        `MAX_HANDOVERS` starts already is dropped and logged: it is what kills the process."""
+        handover = await asyncio.to_thread(hand_over_polled, self.db)
+        for update_id in handover.given_up:
+            log.error("update %d was handed over at %d starts and never handled: it is dropped, since it most "
+                      "likely stops the process", update_id, MAX_HANDOVERS)
+        payloads = handover.items
         if not payloads:
             return 0
         if polling:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from handlers.zalo.events import SIGNATURE_HEADER, EventRefused, read_event, verified_event
 from handlers.zalo.updates import ZaloUpdates
-from storage.inbound import record_event, unhandled_events
+from storage.inbound import MAX_HANDOVERS, hand_over_events, record_event
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
@@ -52,8 +52,14 @@ class ZaloWebhook:
         """Events recorded but never handled (a process stopped in between): all of them at
         start-up; with several processes, the leader also takes, now and then, those older than
         any handling takes (`received_before`), so one recorded by a process that died is not
-        left until a restart. Handling an event twice does nothing: its update id is claimed once."""
-        for update_id, payload in await asyncio.to_thread(unhandled_events, self.db, CHANNEL, received_before):
+        left until a restart. Handling an event twice does nothing: its update id is claimed once.
+        An event handed over `MAX_HANDOVERS` times already is claimed without being handled, and
+        logged: a process died after each handover, most likely on that event."""
+        handover = await asyncio.to_thread(hand_over_events, self.db, CHANNEL, received_before)
+        for update_id in handover.given_up:
+            log.error("Zalo event %d was handed over %d times and never handled: it is dropped, since it most "
+                      "likely stops the process", update_id, MAX_HANDOVERS)
+        for update_id, payload in handover.items:
             try:
                 await self.updates.accept(update_id, read_event(payload))
             except EventRefused:

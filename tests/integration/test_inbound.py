@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 
 from bot.runtime.inbox import PolledInbox
 from storage.db import claim_update, make_engine, transaction, upgrade
-from storage.inbound import IN_LIST, keep_polled, record_event, unhandled_events, unhandled_polled
-from storage.models import OTHER_CHANNEL_UPDATE_IDS
+from storage.inbound import IN_LIST, MAX_HANDOVERS, Handover, hand_over_events, hand_over_polled, keep_polled, record_event
+from storage.models import OTHER_CHANNEL_UPDATE_IDS, PolledUpdate
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -30,7 +31,23 @@ def test_a_repeated_event_keeps_its_update_id_and_unhandled_ones_are_found(datab
     record_event(db, "other", "msg-1", {"n": 3}, NOW)
     with transaction(db) as session:
         assert claim_update(session, first)
-    assert unhandled_events(db, "zalo") == [(second, {"n": 2})]
+    assert hand_over_events(db, "zalo").items == [(second, {"n": 2})]
+    db.dispose()
+
+
+def test_an_event_handed_over_at_every_start_without_being_handled_is_given_up(database_url: str) -> None:
+    """A process died after each handover, most likely on this event: the next start claims it
+    instead, so nothing acts on it and it is never handed over again."""
+    upgrade(database_url)
+    db = make_engine(database_url)
+    poison = record_event(db, "zalo", "msg-1", {"n": 1}, NOW)
+    for _ in range(MAX_HANDOVERS):
+        assert hand_over_events(db, "zalo").items == [(poison, {"n": 1})]
+    last = hand_over_events(db, "zalo")
+    assert (last.items, last.given_up) == ([], [poison])
+    with transaction(db) as session:
+        assert not claim_update(session, poison), "given up means claimed: a late delivery does nothing either"
+    assert hand_over_events(db, "zalo") == Handover([], [])
     db.dispose()
 
 
@@ -39,14 +56,19 @@ def _update(update_id: int) -> dict[str, Any]:
                                                 "chat": {"id": 9, "type": "private"}}}
 
 
+def _kept(db: Engine) -> list[dict[str, Any]]:
+    with db.connect() as connection:
+        return list(connection.scalars(select(PolledUpdate.payload).order_by(PolledUpdate.update_id)))  # type: ignore[call-overload]
+
+
 def test_polled_updates_are_kept_once_until_handled(database_url: str) -> None:
     upgrade(database_url)
     db = make_engine(database_url)
     keep_polled(db, [_update(5), _update(6), _update(7)], [], NOW)
     keep_polled(db, [_update(7), _update(8)], [5, 6], NOW)  # 7 fetched again, 5 and 6 handled since
-    assert unhandled_polled(db) == [_update(7), _update(8)]
+    assert _kept(db) == [_update(7), _update(8)]
     keep_polled(db, [], list(range(IN_LIST * 2 + 8)), NOW)  # more handled than one DELETE takes
-    assert unhandled_polled(db) == []
+    assert _kept(db) == []
     db.dispose()
 
 
@@ -89,6 +111,30 @@ def test_the_inbox_hands_over_what_a_stopped_process_left_and_forgets_what_is_ha
     db.dispose()
 
 
+def test_an_update_handed_over_at_every_start_without_being_handled_is_dropped(database_url: str) -> None:
+    """Each start handed it over and died before handling it (out of memory, say): the next start
+    drops it, so the bot gets past it, and hands over the others as before."""
+    upgrade(database_url)
+    db = make_engine(database_url)
+
+    async def scenario() -> None:
+        await PolledInbox(db, lambda: NOW).keep([_update(5)])
+        for _ in range(MAX_HANDOVERS):  # a start hands 5 over, then dies
+            application = _Application()
+            assert await PolledInbox(db, lambda: NOW).resume(application, polling=True) == 1  # type: ignore[arg-type]
+            assert application.update_queue.get_nowait().update_id == 5
+        await PolledInbox(db, lambda: NOW).keep([_update(6)])  # fetched by the last of them
+        application = _Application()
+        assert await PolledInbox(db, lambda: NOW).resume(application, polling=True) == 1  # type: ignore[arg-type]
+        assert application.update_queue.get_nowait().update_id == 6
+        assert application.update_queue.empty()
+
+    asyncio.run(scenario())
+    assert _kept(db) == [_update(6)], "5 is deleted; 6 stays until handled"
+    assert hand_over_polled(db).given_up == []
+    db.dispose()
+
+
 def test_an_answer_the_database_cannot_keep_is_refused_and_nothing_handled_is_forgotten(
         database_url: str, tmp_path: Path) -> None:
     upgrade(database_url)
@@ -102,5 +148,5 @@ def test_an_answer_the_database_cannot_keep_is_refused_and_nothing_handled_is_fo
     broken.dispose()
     inbox.db = db
     asyncio.run(inbox.keep([]))
-    assert unhandled_polled(db) == [], "5 is forgotten at the next write, 6 was never kept"
+    assert _kept(db) == [], "5 is forgotten at the next write, 6 was never kept"
     db.dispose()
