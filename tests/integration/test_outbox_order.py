@@ -74,6 +74,21 @@ def test_case_notices_then_feedback_then_urgent_then_other_announcements(db: Eng
                                                   (12, False)]
 
 
+def test_the_worker_looks_again_soon_only_for_a_message_that_waits_for_a_busy_chat(db: Engine) -> None:
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
+        return None
+
+    worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set)
+    assert worker.rows.claim_due({CITIZEN}, worker._room()) == ([], False), "nothing queued: nothing to look for soon"
+    with transaction(db) as session:
+        enqueue(session, CITIZEN, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+    assert worker.rows.claim_due({CITIZEN}, worker._room()) == ([], True), "it waits until the chat is free"
+    claims, waiting = worker.rows.claim_due({STAFF}, worker._room())
+    assert ([claim.message.chat_id for claim in claims], waiting) == ([CITIZEN], False)
+    for claim in claims:
+        claim.abandon()
+
+
 def test_without_paid_broadcasts_an_urgent_announcement_only_goes_first(db: Engine) -> None:
     _queue_one_of_each(db)
     assert [chat for chat, paid in _send_all(db, paid_broadcast=False) if not paid] == [41, 21, 31, 32, 11, 12]

@@ -63,11 +63,11 @@ def _worker(db: Engine) -> OutboxWorker:
 def test_a_claimed_row_is_skipped_by_others_and_pending_again_if_its_claimant_lets_go(postgresql: None, db: Engine) -> None:
     _queue(db, 1, 2)
     first, second = _worker(db), _worker(db)
-    (one,) = first._claim_locked(set(), first._room())
-    (two,) = second._claim_locked(set(), second._room())  # does not wait for the first
+    (one,), _ = first.rows.claim_due(set(), first._room())
+    (two,), _ = second.rows.claim_due(set(), second._room())  # does not wait for the first
     assert {one.message.chat_id, two.message.chat_id} == {1, 2}
-    assert second._claim_locked(set(), second._room()) == [], "nothing else is free"
-    first._finish(one, "sent", None)
+    assert second.rows.claim_due(set(), second._room()) == ([], False), "nothing else is free"
+    first.rows.finish(one, "sent", None)
     two.abandon()  # as when the process dies: its transaction ends, the row is pending again
     with Session(db) as session:
         statuses = {row.chat_id: row.status for row in session.exec(select(OutboxMessage)).all()}
