@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, Table, delete, update
+from sqlalchemy import BigInteger, Engine, Table, delete, literal, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -50,27 +50,35 @@ def record_event(db: Engine, channel: str, event_key: str, payload: dict[str, An
             return OTHER_CHANNEL_UPDATE_IDS + (known.id or 0)
 
 
-def hand_over_events(db: Engine, channel: str, received_before: datetime | None = None) -> Handover[tuple[int, dict[str, Any]]]:
+def hand_over_events(db: Engine, channel: str, received_before: datetime | None = None, *,
+                     counted: bool) -> Handover[tuple[int, dict[str, Any]]]:
     """Recorded events of `channel` whose update was never claimed (the process stopped first), as
-    (update id, payload), each counted as handed over once more; those handed over `MAX_HANDOVERS`
-    times already are claimed instead, so that nothing acts on them. `received_before` leaves out
-    the events that another process may be handling right now."""
-    with transaction(db) as session:
-        handled = sa_select(ProcessedUpdate.update_id).where(
-            col(ProcessedUpdate.update_id) - OTHER_CHANNEL_UPDATE_IDS == col(InboundEvent.id)).exists()
-        query = select(InboundEvent).where(InboundEvent.channel == channel, ~handled)
-        if received_before is not None:
-            query = query.where(InboundEvent.received_at < received_before)
-        handover: Handover[tuple[int, dict[str, Any]]] = Handover([], [])
-        for row in session.exec(query.order_by(col(InboundEvent.id))).all():
-            update_id = OTHER_CHANNEL_UPDATE_IDS + (row.id or 0)
-            if row.handovers >= MAX_HANDOVERS:
-                claim_update(session, update_id)
-                handover.given_up.append(update_id)
-            else:
-                row.handovers += 1
-                handover.items.append((update_id, row.payload))
-        return handover
+    (update id, payload), oldest first; `received_before` leaves out the events that another
+    process may be handling right now. `counted` (a start): each is counted as handed over once
+    more, and those handed over `MAX_HANDOVERS` times already are claimed instead, so that nothing
+    acts on them. Read first, so that finding nothing, as usual, writes nothing."""
+    handled = sa_select(ProcessedUpdate.update_id).where(
+        col(ProcessedUpdate.update_id) == col(InboundEvent.id) + literal(OTHER_CHANNEL_UPDATE_IDS, BigInteger)).exists()
+    query = sa_select(_EVENTS.c.id, _EVENTS.c.payload, _EVENTS.c.handovers).where(
+        _EVENTS.c.channel == channel, ~handled).order_by(_EVENTS.c.id)
+    if received_before is not None:
+        query = query.where(_EVENTS.c.received_at < received_before)
+    with db.connect() as connection:
+        rows = connection.execute(query).all()
+    if not rows:
+        return Handover([], [])
+    if not counted:
+        return Handover([(OTHER_CHANNEL_UPDATE_IDS + row.id, row.payload) for row in rows], [])
+    handover = Handover([(OTHER_CHANNEL_UPDATE_IDS + row.id, row.payload) for row in rows if row.handovers < MAX_HANDOVERS],
+                        [OTHER_CHANNEL_UPDATE_IDS + row.id for row in rows if row.handovers >= MAX_HANDOVERS])
+    with writing(db) as connection:
+        for update_id in handover.given_up:
+            claim_update(connection, update_id)
+        ids = [update_id - OTHER_CHANNEL_UPDATE_IDS for update_id, _ in handover.items]
+        for start in range(0, len(ids), IN_LIST):
+            connection.execute(update(_EVENTS).where(_EVENTS.c.id.in_(ids[start:start + IN_LIST]))
+                               .values(handovers=_EVENTS.c.handovers + 1))
+    return handover
 
 
 def keep_polled(db: Engine, updates: list[dict[str, Any]], handled: list[int], now: datetime) -> None:
@@ -94,10 +102,14 @@ def hand_over_polled(db: Engine) -> Handover[dict[str, Any]]:
                             [row.update_id for row in rows if row.handovers >= MAX_HANDOVERS])
         for start in range(0, len(handover.given_up), IN_LIST):
             connection.execute(delete(_POLLED).where(_POLLED.c.update_id.in_(handover.given_up[start:start + IN_LIST])))
-        connection.execute(update(_POLLED).values(handovers=_POLLED.c.handovers + 1))
+        ids = [payload["update_id"] for payload in handover.items]
+        for start in range(0, len(ids), IN_LIST):
+            connection.execute(update(_POLLED).where(_POLLED.c.update_id.in_(ids[start:start + IN_LIST]))
+                               .values(handovers=_POLLED.c.handovers + 1))
         return handover
 
 
 IN_LIST = 1000
 """Update ids per DELETE: far below SQLite's and PostgreSQL's limits on a statement's parameters."""
 _POLLED: Table = PolledUpdate.__table__  # type: ignore[attr-defined]
+_EVENTS: Table = InboundEvent.__table__  # type: ignore[attr-defined]

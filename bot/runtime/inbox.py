@@ -80,11 +80,12 @@ class PolledInbox:
             log.error("update %d was handed over at %d starts and never handled: it is dropped, since it most "
                       "likely stops the process", update_id, MAX_HANDOVERS)
         payloads = handover.items
-        if not payloads:
+        kept = [payload["update_id"] for payload in payloads] + handover.given_up
+        if not kept:
             return 0
-        if polling:
+        if polling:  # the dropped ones too: Telegram must not give them again
             try:
-                await application.bot.get_updates(offset=max(p["update_id"] for p in payloads) + 1, limit=1, timeout=0)
+                await application.bot.get_updates(offset=max(kept) + 1, limit=1, timeout=0)
             except TelegramError as exc:
                 log.warning("could not confirm to Telegram the updates handed over again (%s): a few may be "
                             "answered twice", exc)

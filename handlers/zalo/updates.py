@@ -46,7 +46,8 @@ class ZaloUpdates:
     async def accept(self, update_id: int, event: ZaloEvent) -> None:
         """Queue a recorded event behind the chat's earlier ones, or drop it when the chat is over
         its budget (`handlers.flood`); returns at once."""
-        if not event.from_citizen:
+        if not event.from_citizen:  # recorded by an earlier version, which kept receipts too
+            await self.drop(update_id)
             return
         chat_id = await asyncio.to_thread(self.desk.chats.chat_for, ZALO, event.user_id)
         admission = self.gate.admit(update_id, chat_id)
@@ -56,8 +57,24 @@ class ZaloUpdates:
             self.lanes.run(chat_id, lambda: self.gate.ask_to_wait(chat_id, self.channel.reply))
 
     async def _handle(self, update_id: int, chat_id: int, event: ZaloEvent) -> None:
-        if event.name == "unfollow":
-            return
+        """Once handled, the event is claimed, also when nothing it did claimed it (a lookup, an
+        unfollow): the leader hands over every unclaimed event older than a few minutes, as one
+        whose process died (`ZaloWebhook.resume`), and would answer it again. A failure is
+        claimed too, so that it is logged once rather than tried again every minute; a stop
+        (cancellation) is not, and the next start hands the event over."""
+        try:
+            if event.name != "unfollow":
+                await self._answer(update_id, chat_id, event)
+        except Exception:
+            await self.drop(update_id)
+            raise
+        await self.drop(update_id)
+
+    async def drop(self, update_id: int) -> None:
+        """Claim a recorded event, so that nothing hands it over again (claiming twice changes nothing)."""
+        await asyncio.to_thread(self.desk.turns.set_aside, [update_id])
+
+    async def _answer(self, update_id: int, chat_id: int, event: ZaloEvent) -> None:
         await asyncio.to_thread(self.desk.chats.heard_from, chat_id, self.clock())
         await self.send_held(chat_id)
         request = await self._request(update_id, chat_id, event)

@@ -44,6 +44,8 @@ class ZaloWebhook:
         except EventRefused as refusal:
             log.warning("Zalo event refused: %s", refusal)
             return Response(status_code=403)
+        if not event.from_citizen:  # the OA's own sends, delivery and read receipts: nothing to answer or keep
+            return Response(status_code=200)
         update_id = await asyncio.to_thread(record_event, self.db, CHANNEL, event.key, payload, self.clock())
         await self.updates.accept(update_id, event)
         return Response(status_code=200)
@@ -53,14 +55,17 @@ class ZaloWebhook:
         start-up; with several processes, the leader also takes, now and then, those older than
         any handling takes (`received_before`), so one recorded by a process that died is not
         left until a restart. Handling an event twice does nothing: its update id is claimed once.
-        An event handed over `MAX_HANDOVERS` times already is claimed without being handled, and
-        logged: a process died after each handover, most likely on that event."""
-        handover = await asyncio.to_thread(hand_over_events, self.db, CHANNEL, received_before)
+        The starts count their handovers: an event handed over at `MAX_HANDOVERS` starts already
+        is claimed without being handled, and logged, since a process died after each of them."""
+        at_start = received_before is None
+        handover = await asyncio.to_thread(hand_over_events, self.db, CHANNEL, received_before, counted=at_start)
         for update_id in handover.given_up:
-            log.error("Zalo event %d was handed over %d times and never handled: it is dropped, since it most "
+            log.error("Zalo event %d was handed over at %d starts and never handled: it is dropped, since it most "
                       "likely stops the process", update_id, MAX_HANDOVERS)
         for update_id, payload in handover.items:
             try:
-                await self.updates.accept(update_id, read_event(payload))
+                event = read_event(payload)
             except EventRefused:
+                await self.updates.drop(update_id)
                 continue
+            await self.updates.accept(update_id, event)

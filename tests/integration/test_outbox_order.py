@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.conversation.turns import Turns
 from bot.feedback.feedback import Feedbacks
+from bot.runtime import outbox_sender
 from bot.runtime.outbox_sender import IN_FLIGHT, PAID_IN_FLIGHT, Deliver, OutboxWorker
+from bot.runtime.pacing import PER_CHAT_INTERVAL
 from bot.staff.members import add_member
 from bot.staff.permissions import Role, handled_by
 from dialogs.output import Reply, Rich
@@ -87,6 +90,28 @@ def test_the_worker_looks_again_soon_only_for_a_message_that_waits_for_a_busy_ch
     assert ([claim.message.chat_id for claim in claims], waiting) == ([CITIZEN], False)
     for claim in claims:
         claim.abandon()
+
+
+def test_a_busy_chat_makes_the_worker_look_again_soon_only_when_something_waits_for_it(
+        db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """How long the worker waits after finding nothing to send (or until woken)."""
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
+        return None
+
+    waits: list[float] = []
+
+    async def no_wait(awaitable: Coroutine[Any, Any, Any], timeout: float) -> None:
+        awaitable.close()
+        waits.append(timeout)
+        raise TimeoutError
+
+    worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), lambda: {CITIZEN}, idle_seconds=0.5)
+    monkeypatch.setattr(outbox_sender.asyncio, "wait_for", no_wait)
+    asyncio.run(worker._step())
+    with transaction(db) as session:
+        enqueue(session, CITIZEN, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+    asyncio.run(worker._step())
+    assert waits == [0.5, PER_CHAT_INTERVAL / 4]
 
 
 def test_without_paid_broadcasts_an_urgent_announcement_only_goes_first(db: Engine) -> None:

@@ -191,7 +191,7 @@ def test_two_processes_writing_one_chat_s_dialog_lose_neither_write(postgresql: 
 def test_the_leader_takes_over_only_events_old_enough_to_have_lost_their_process(db: Engine) -> None:
     old = record_event(db, "zalo", "old", {"n": 1}, NOW - timedelta(minutes=5))
     record_event(db, "zalo", "new", {"n": 2}, NOW)  # another process may be handling it right now
-    assert hand_over_events(db, "zalo", received_before=NOW - timedelta(minutes=2)).items == [(old, {"n": 1})]
+    assert hand_over_events(db, "zalo", received_before=NOW - timedelta(minutes=2), counted=False).items == [(old, {"n": 1})]
 
 
 def test_health_is_503_when_the_database_does_not_answer() -> None:
