@@ -110,6 +110,6 @@ def hand_over_polled(db: Engine) -> Handover[dict[str, Any]]:
 
 
 IN_LIST = 1000
-"""Update ids per DELETE: far below SQLite's and PostgreSQL's limits on a statement's parameters."""
+"""Ids per DELETE or UPDATE: far below SQLite's and PostgreSQL's limits on a statement's parameters."""
 _POLLED: Table = PolledUpdate.__table__  # type: ignore[attr-defined]
 _EVENTS: Table = InboundEvent.__table__  # type: ignore[attr-defined]

@@ -342,7 +342,7 @@ class InboundEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     handovers: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    """How many times a start (or the leader) handed it to the bot again (`storage.inbound.MAX_HANDOVERS`)."""
+    """How many starts handed it to the bot again (`storage.inbound.MAX_HANDOVERS`)."""
 
 
 OTHER_CHANNEL_UPDATE_IDS = 2**40
