@@ -5,11 +5,13 @@ polling (kept before python-telegram-bot confirms them to Telegram; see `PolledU
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, Engine, Table, delete, literal, update
+from sqlalchemy import BigInteger, Connection, Engine, Table, delete, literal, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -65,28 +67,24 @@ def hand_over_events(db: Engine, channel: str, received_before: datetime | None 
         query = query.where(_EVENTS.c.received_at < received_before)
     with db.connect() as connection:
         rows = connection.execute(query).all()
-    if not rows:
-        return Handover([], [])
-    if not counted:
-        return Handover([(OTHER_CHANNEL_UPDATE_IDS + row.id, row.payload) for row in rows], [])
-    handover = Handover([(OTHER_CHANNEL_UPDATE_IDS + row.id, row.payload) for row in rows if row.handovers < MAX_HANDOVERS],
-                        [OTHER_CHANNEL_UPDATE_IDS + row.id for row in rows if row.handovers >= MAX_HANDOVERS])
-    with writing(db) as connection:
-        for update_id in handover.given_up:
-            claim_update(connection, update_id)
-        ids = [update_id - OTHER_CHANNEL_UPDATE_IDS for update_id, _ in handover.items]
-        for start in range(0, len(ids), IN_LIST):
-            connection.execute(update(_EVENTS).where(_EVENTS.c.id.in_(ids[start:start + IN_LIST]))
-                               .values(handovers=_EVENTS.c.handovers + 1))
-    return handover
+    limit = MAX_HANDOVERS if counted else math.inf
+    given_up = [row for row in rows if row.handovers >= limit]
+    handed = [row for row in rows if row.handovers < limit]
+    if counted and rows:
+        with writing(db) as connection:
+            for row in given_up:
+                claim_update(connection, OTHER_CHANNEL_UPDATE_IDS + row.id)
+            for ids in _chunks([row.id for row in handed]):
+                connection.execute(update(_EVENTS).where(_EVENTS.c.id.in_(ids)).values(handovers=_EVENTS.c.handovers + 1))
+    return Handover([(OTHER_CHANNEL_UPDATE_IDS + row.id, row.payload) for row in handed],
+                    [OTHER_CHANNEL_UPDATE_IDS + row.id for row in given_up])
 
 
 def keep_polled(db: Engine, updates: list[dict[str, Any]], handled: list[int], now: datetime) -> None:
     """Keep the updates of one getUpdates answer and forget those handled since, in one
     transaction. An update kept already (fetched again, as after a start) is kept once."""
     with writing(db) as connection:
-        for start in range(0, len(handled), IN_LIST):
-            connection.execute(delete(_POLLED).where(_POLLED.c.update_id.in_(handled[start:start + IN_LIST])))
+        _forget_polled(connection, handled)
         if updates:
             add_all_if_new(connection, _POLLED, [{"update_id": update["update_id"], "payload": update,
                                                   "received_at": now} for update in updates])
@@ -100,16 +98,23 @@ def hand_over_polled(db: Engine) -> Handover[dict[str, Any]]:
                                   .order_by(_POLLED.c.update_id)).all()
         handover = Handover([row.payload for row in rows if row.handovers < MAX_HANDOVERS],
                             [row.update_id for row in rows if row.handovers >= MAX_HANDOVERS])
-        for start in range(0, len(handover.given_up), IN_LIST):
-            connection.execute(delete(_POLLED).where(_POLLED.c.update_id.in_(handover.given_up[start:start + IN_LIST])))
-        ids = [payload["update_id"] for payload in handover.items]
-        for start in range(0, len(ids), IN_LIST):
-            connection.execute(update(_POLLED).where(_POLLED.c.update_id.in_(ids[start:start + IN_LIST]))
-                               .values(handovers=_POLLED.c.handovers + 1))
+        _forget_polled(connection, handover.given_up)
+        for ids in _chunks([payload["update_id"] for payload in handover.items]):
+            connection.execute(update(_POLLED).where(_POLLED.c.update_id.in_(ids)).values(handovers=_POLLED.c.handovers + 1))
         return handover
 
 
+def _forget_polled(connection: Connection, update_ids: list[int]) -> None:
+    for ids in _chunks(update_ids):
+        connection.execute(delete(_POLLED).where(_POLLED.c.update_id.in_(ids)))
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    """`ids` in lists of at most `IN_LIST`, one per statement."""
+    return (ids[start:start + IN_LIST] for start in range(0, len(ids), IN_LIST))
+
+
 IN_LIST = 1000
-"""Ids per DELETE or UPDATE: far below SQLite's and PostgreSQL's limits on a statement's parameters."""
+"""Ids per statement: far below SQLite's and PostgreSQL's limits on a statement's parameters."""
 _POLLED: Table = PolledUpdate.__table__  # type: ignore[attr-defined]
 _EVENTS: Table = InboundEvent.__table__  # type: ignore[attr-defined]
