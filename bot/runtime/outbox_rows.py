@@ -164,7 +164,6 @@ class OutboxRows:
             col(OutboxMessage.id) == message.id).values(status="pending", attempts=attempts,
                                                         next_attempt_at=self.clock() + delay, last_error=error)))
 
-
     def _claim_locked(self, busy: set[int], room: Room) -> tuple[list[Claim], bool]:
         """One row at a time: each claim is a transaction, and a connection, of its own. (Here
         every send counts toward one limit, so `room` takes any row once it takes one.) Also says,
