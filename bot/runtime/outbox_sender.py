@@ -51,7 +51,6 @@ class OutboxWorker:
                  max_in_flight: int = IN_FLIGHT, max_paid_in_flight: int = PAID_IN_FLIGHT,
                  paid_broadcast: bool = False) -> None:
         self.rows = OutboxRows(db, clock, paid_broadcast=paid_broadcast)
-        self.paid_broadcast = paid_broadcast
         self.deliver = deliver
         self.busy_chats = busy_chats
         self.idle_seconds = idle_seconds
@@ -91,7 +90,7 @@ class OutboxWorker:
 
     async def _step(self) -> None:
         room = self._room()
-        if not room.takes(paid=self.paid_broadcast):
+        if not room.takes(paid=self.rows.paid_broadcast):
             await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
             return
         busy = {chat for chat in self.busy_chats() if isinstance(chat, int)} | self._claimed_chats
