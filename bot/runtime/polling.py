@@ -30,9 +30,12 @@ from typing import Any
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest, RequestData
 
-POLL_GAP = 0.1
+POLL_GAP = 0.3
 """Seconds from the start of one getUpdates call to the start of the next, at most, while
-updates fetched earlier are being handled."""
+updates fetched earlier are being handled. With citizens writing as fast as the bot may answer
+(30 replies a second), 0.1 s brought about 6 updates per call and 0.3 s about 10, with the same
+median reply time: the updates held back would have waited for the pacing of the replies anyway
+(bench/RESULTS.md). One person alone never waits for it (see above)."""
 FULL_ANSWER = 100
 """Telegram's most updates in one answer (the bot does not ask for fewer)."""
 Keep = Callable[[list[dict[str, Any]]], Awaitable[None]]
