@@ -66,7 +66,6 @@ async def on_decision(desk: Desk, request: Request) -> Outcome:
                                                urgent=outcome == Decision.URGENT)
         return Outcome([confirmation], close_buttons=True)
     if outcome in (Decision.SEND, Decision.SEND_URGENT) and broadcast.id is not None:
-        request.channel.wake_outbox()
         sending = (tr.gettext("🚨 Sending urgent announcement #{id} to {n} subscribers…") if broadcast.urgent
                    else tr.gettext("📣 Sending announcement #{id} to {n} subscribers…"))
         text = sending.format(id=broadcast.id, n=broadcast.recipients)

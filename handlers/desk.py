@@ -54,10 +54,6 @@ class Channel(Protocol):
         """Send `reply` now, outside the outcome of the update (a preview, a message to edit later)."""
         ...
 
-    def wake_outbox(self) -> None:
-        """New outbox rows are waiting: send them without waiting for the next round."""
-        ...
-
 
 @dataclass(frozen=True)
 class Sent:

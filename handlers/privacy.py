@@ -29,5 +29,4 @@ async def on_press(desk: Desk, request: Request) -> Outcome | None:
         return await on_command(desk, request)
     if reply is None:
         return None
-    request.channel.wake_outbox()
     return Outcome([reply], close_buttons=True)

@@ -4,15 +4,20 @@
 A message is written in the same transaction as the change it reports, so it exists exactly
 when the change does; `bot.runtime.outbox_sender` sends it later, through the channel of its
 chat, with retries. Payloads are channel-neutral replies (`dialogs.output.Reply`).
+
+The commit of a transaction that queued a message calls every function given to `listen` (the
+bot's outbox worker), so that the message goes at once: no handler has to remember to say so,
+and the worker need not look for new messages several times a second.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, func
+from sqlalchemy import distinct, event, func
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from dialogs.output import Reply
@@ -28,7 +33,44 @@ URGENT_PRIORITY = 8
 BULK_PRIORITY = 10
 
 
+_QUEUED = "motcua.outbox.queued"
+"""Set in a session's `info` when it queues a message."""
+_listeners: set[Callable[[], None]] = set()
+
+
+def listen(queued: Callable[[], None]) -> Callable[[], None]:
+    """Have `queued` called after each commit that queued a message, in the thread that committed;
+    returns the function that stops it."""
+    _listeners.add(queued)
+    return lambda: _listeners.discard(queued)
+
+
+def took_queued(session: OrmSession) -> bool:
+    """Whether `session` queued a message since this was last asked."""
+    return bool(session.info.pop(_QUEUED, False))
+
+
+def tell_queued() -> None:
+    """Messages were committed: for the code that commits a transaction an ORM session joined
+    without committing it (an update's unit of work, `bot.conversation.turns`); a session's own
+    commit tells by itself."""
+    for queued in list(_listeners):
+        queued()
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    if took_queued(session):
+        tell_queued()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _rolled_back(session: OrmSession) -> None:
+    took_queued(session)
+
+
 def enqueue(session: Session, chat_id: int, reply: Reply, *, now: datetime, priority: int = CASE_PRIORITY) -> None:
+    session.info[_QUEUED] = True
     session.add(OutboxMessage(chat_id=chat_id, payload=reply.to_json(), priority=priority, next_attempt_at=now,
                               created_at=now))
 
@@ -39,6 +81,7 @@ def enqueue_broadcast(session: Session, chat_ids: Iterable[int], reply: Reply, *
     priority = URGENT_PRIORITY if urgent else BULK_PRIORITY
     rows = [OutboxMessage(chat_id=chat, payload=payload, priority=priority, next_attempt_at=now, created_at=now,
                           broadcast_id=broadcast_id) for chat in chat_ids]
+    session.info[_QUEUED] = True
     session.add_all(rows)
     return len(rows)
 

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from locales import DEFAULT_LANGUAGE, Translator, get_translator
 from storage.chat_rows import ChatRow, read_chat
 from storage.db import claim_update, transaction, writing
+from storage.outbox import tell_queued, took_queued
 
 
 def language_of(session: Session, chat_id: int) -> str:
@@ -60,10 +61,13 @@ class Turn:
     def tr(self) -> Translator:
         return get_translator(self.language)
 
-    def _finish(self) -> None:
-        """Write what the ORM session holds before the transaction commits."""
-        if "session" in self.__dict__:
-            self.session.flush()
+    def _finish(self) -> bool:
+        """Write what the ORM session holds before the transaction commits; whether it queued an
+        outbox message (the session never commits, so the turn tells once it has)."""
+        if "session" not in self.__dict__:
+            return False
+        self.session.flush()
+        return took_queued(self.session)
 
     def _close(self) -> None:
         if "session" in self.__dict__:
@@ -78,6 +82,7 @@ class Turns:
     @contextmanager
     def begin(self, update_id: int, chat_id: int) -> Iterator[Turn | None]:
         """Yields None when the update was handled before: the caller does nothing."""
+        queued = False
         with writing(self.db) as connection:
             now = self.clock()
             if not claim_update(connection, update_id):
@@ -86,9 +91,11 @@ class Turns:
             turn = Turn(connection, chat_id, now, read_chat(connection, chat_id))
             try:
                 yield turn
-                turn._finish()
+                queued = turn._finish()
             finally:
                 turn._close()
+        if queued:
+            tell_queued()
 
     def set_aside(self, update_ids: list[int]) -> None:
         """Mark updates handled without acting on them (a flooding chat's excess, see

@@ -202,7 +202,7 @@ def assemble(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Ass
         .build()
     )
     background = Background(desk, settings, clock)
-    telegram = TelegramChannel(application.bot, desk.files, background.wake_outbox)
+    telegram = TelegramChannel(application.bot, desk.files)
     processor.connect(lambda chat_id: gate.ask_to_wait(chat_id, telegram.reply))
     application.bot_data.update({updates.DESK: desk, updates.CHANNEL: telegram,
                                  updates.ALBUMS: AlbumReplies(settings.album_wait_seconds)})
@@ -225,8 +225,7 @@ def _zalo(settings: Settings, desk: Desk, background: Background, gate: FloodGat
     api = ZaloApi(settings.zalo_api_url, TokenKeeper(desk.turns.db, settings, clock))
     budget = SendBudget(settings.zalo_send_rate, shared=shared_window_for(desk.turns.db, ZALO, settings.zalo_send_rate))
     channel = ZaloChannel(api, desk.chats, desk.turns, desk.files, budget,
-                          status_template=settings.zalo_status_template, clock=clock,
-                          wake_outbox=background.wake_outbox)
+                          status_template=settings.zalo_status_template, clock=clock)
     zalo_updates = ZaloUpdates(desk, channel, background.send_held, gate, clock)
     webhook = ZaloWebhook(zalo_updates, desk.turns.db, app_id=settings.zalo_app_id, secret=secret.get_secret_value(),
                           clock=clock)

@@ -46,10 +46,6 @@ class Background:
         self.worker = OutboxWorker(self.desk.turns.db, deliver, self.clock, busy_chats,
                                    paid_broadcast=self.settings.allow_paid_broadcast)
 
-    def wake_outbox(self) -> None:
-        if self.worker is not None:
-            self.worker.wake.set()
-
     async def send_held(self, chat_id: int) -> None:
         if self.worker is not None:
             await self.worker.send_held(chat_id)

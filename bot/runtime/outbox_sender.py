@@ -5,11 +5,18 @@ an outage or a restart delays a notification but never loses it. A message is ma
 after the channel accepts it; when the bot stops, sends under way are allowed to finish first,
 so only a hard crash in that instant can repeat one. How a message is claimed, and how its
 outcome is recorded, on SQLite and on PostgreSQL: `bot.runtime.outbox_rows`.
+
+The worker is woken by the commit of every message queued in its process (`storage.outbox.listen`)
+and when a retry falls due. It looks on its own for messages queued by other processes: every
+`LOOK_EVERY` seconds on SQLite, where the bot is one process, and every `LOOK_EVERY_SHARED` seconds
+on PostgreSQL, where the bot's other processes queue the case notices of the updates they handle
+and only the leader sends (`bot.runtime.leader`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -20,9 +27,16 @@ from bot.runtime.outbox_rows import HELD, Claim, OutboxRows, Room
 from bot.runtime.pacing import PER_CHAT_INTERVAL
 from dialogs.output import Reply
 from handlers.desk import Refused, RetryLater, Transient, Unreachable, WindowClosed
+from storage.outbox import listen
 
 log = logging.getLogger(__name__)
 
+LOOK_EVERY = 2.0
+"""Seconds between looks for due messages when nothing woke the worker, on SQLite: only what a
+command such as `motcua jobs run` queued waits that long. Each look costs about a millisecond of
+CPU; looking twice a second was most of what an idle bot cost (bench/RESULTS.md)."""
+LOOK_EVERY_SHARED = 0.5
+"""The same on PostgreSQL, where a case notice queued by another process of the bot waits for it."""
 RECORD_RETRIES = (0.5, 2.0, 5.0)
 """Seconds to wait after each failed attempt to record sent messages."""
 IN_FLIGHT = 8
@@ -47,12 +61,14 @@ class OutboxWorker:
     more sends in flight (`PAID_IN_FLIGHT`), claimed several at a time on SQLite."""
 
     def __init__(self, db: Engine, deliver: Deliver, clock: Callable[[], datetime],
-                 busy_chats: Callable[[], set[int | str]], *, idle_seconds: float = 0.5,
+                 busy_chats: Callable[[], set[int | str]], *, idle_seconds: float | None = None,
                  max_in_flight: int = IN_FLIGHT, max_paid_in_flight: int = PAID_IN_FLIGHT,
                  paid_broadcast: bool = False) -> None:
         self.rows = OutboxRows(db, clock, paid_broadcast=paid_broadcast)
         self.deliver = deliver
         self.busy_chats = busy_chats
+        if idle_seconds is None:
+            idle_seconds = LOOK_EVERY_SHARED if self.rows.locking else LOOK_EVERY
         self.idle_seconds = idle_seconds
         self.max_in_flight = max_in_flight
         """Free sends under way at once."""
@@ -68,13 +84,23 @@ class OutboxWorker:
 
     async def run(self) -> None:
         self._stopping = False
-        await asyncio.to_thread(self.rows.recover)
-        while not self._stopping:
-            try:
-                await self._step()
-            except Exception:  # noqa: BLE001 - the worker must outlive a database hiccup
-                log.exception("outbox round failed")
-                await asyncio.sleep(self.idle_seconds)
+        loop = asyncio.get_running_loop()
+
+        def queued() -> None:  # called in the thread that committed
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self.wake.set)
+
+        stop_listening = listen(queued)
+        try:
+            await asyncio.to_thread(self.rows.recover)
+            while not self._stopping:
+                try:
+                    await self._step()
+                except Exception:  # noqa: BLE001 - the worker must outlive a database hiccup
+                    log.exception("outbox round failed")
+                    await asyncio.sleep(self.idle_seconds)
+        finally:
+            stop_listening()
 
     async def stop(self) -> None:
         """Claim nothing more and let the sends already under way finish, so a restart neither
@@ -139,7 +165,7 @@ class OutboxWorker:
             paid = self.rows.is_paid(message.priority)
             await self.deliver(message.chat_id, Reply.from_json(message.payload), paid)
         except RetryLater as exc:
-            await asyncio.to_thread(self.rows.retry, claim, timedelta(seconds=exc.seconds), str(exc), False)
+            await self._retry(claim, exc.seconds, str(exc), False)
         except WindowClosed as exc:
             await asyncio.to_thread(self.rows.finish, claim, HELD, str(exc))
         except Unreachable as exc:
@@ -147,8 +173,7 @@ class OutboxWorker:
         except Refused as exc:
             await asyncio.to_thread(self.rows.finish, claim, "failed", str(exc))
         except Transient as exc:
-            await asyncio.to_thread(self.rows.retry, claim, timedelta(seconds=min(2 ** message.attempts, 300)),
-                                    str(exc), True)
+            await self._retry(claim, min(2 ** message.attempts, 300), str(exc), True)
         except Exception as exc:  # noqa: BLE001 - a malformed payload must not stop the queue
             log.exception("outbox message %s could not be sent", message.id)
             await asyncio.to_thread(self.rows.finish, claim, "failed", repr(exc))
@@ -161,6 +186,11 @@ class OutboxWorker:
             # Only when recording the outcome failed: on PostgreSQL the row is pending again; on
             # SQLite it stays "sending" until the next start (`OutboxRows.recover`) puts it back.
             claim.abandon()
+
+    async def _retry(self, claim: Claim, seconds: float, error: str, count_attempt: bool) -> None:
+        """Back in the queue for `seconds`; the worker wakes when they are over."""
+        await asyncio.to_thread(self.rows.retry, claim, timedelta(seconds=seconds), error, count_attempt)
+        asyncio.get_running_loop().call_later(seconds, self.wake.set)
 
     async def _mark_sent(self, message_id: int) -> None:
         """Record the message as sent together with the others that were accepted meanwhile, in

@@ -42,14 +42,10 @@ class _Options:
 
 
 class TelegramChannel:
-    def __init__(self, bot: Bot, store: FileStore, wake_outbox: Callable[[], None]) -> None:
+    def __init__(self, bot: Bot, store: FileStore) -> None:
         self.bot = bot
         self.store = store
         self.downloads = httpx.AsyncClient(timeout=60, follow_redirects=True)
-        self._wake_outbox = wake_outbox
-
-    def wake_outbox(self) -> None:
-        self._wake_outbox()
 
     async def close(self) -> None:
         await self.downloads.aclose()

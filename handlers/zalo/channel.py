@@ -46,7 +46,7 @@ class Pacer(Protocol):
 
 class ZaloChannel:
     def __init__(self, api: ZaloApi, chats: ChatDirectory, turns: Turns, store: FileStore, pacer: Pacer, *,
-                 status_template: str | None, clock: Callable[[], datetime], wake_outbox: Callable[[], None]) -> None:
+                 status_template: str | None, clock: Callable[[], datetime]) -> None:
         self.api = api
         self.chats = chats
         self.turns = turns
@@ -54,10 +54,6 @@ class ZaloChannel:
         self.pacer = pacer
         self.status_template = status_template
         self.clock = clock
-        self._wake_outbox = wake_outbox
-
-    def wake_outbox(self) -> None:
-        self._wake_outbox()
 
     async def fetch(self, file: IncomingFile, into: Incoming) -> None:
         await stream(self.api.downloads, file.file_id, into)
@@ -81,7 +77,6 @@ class ZaloChannel:
                 # the outbox, which sends them when it can, instead of being lost.
                 log.warning("Zalo answers to chat %s queued: %s", chat_id, problem)
                 await asyncio.to_thread(self._queue, chat_id, replies[position:])
-                self.wake_outbox()
                 return
             if reply.buttons:
                 choices = shown

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,9 +24,10 @@ from bot.runtime.pacing import PER_CHAT_INTERVAL
 from bot.staff.members import add_member
 from bot.staff.permissions import Role, handled_by
 from dialogs.output import Reply, Rich
+from handlers.desk import RetryLater
 from storage.db import transaction
 from storage.models import Broadcast, Case, OutboxMessage, StaffMember
-from storage.outbox import FEEDBACK_PRIORITY, enqueue, enqueue_broadcast
+from storage.outbox import FEEDBACK_PRIORITY, enqueue, enqueue_broadcast, listen
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 10, 16, 50, tzinfo=UTC)  # 23:50 at the office
@@ -112,6 +114,99 @@ def test_a_busy_chat_makes_the_worker_look_again_soon_only_when_something_waits_
         enqueue(session, CITIZEN, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
     asyncio.run(worker._step())
     assert waits == [0.5, PER_CHAT_INTERVAL / 4]
+
+
+async def _until(done: Callable[[], bool], seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if done():
+            return
+        await asyncio.sleep(0.02)
+
+
+def _sleepy_worker(db: Engine, deliver: Deliver) -> tuple[OutboxWorker, list[int]]:
+    """A worker that would look on its own only after a minute (what it sends sooner, it was woken
+    for), and the number of looks it has taken. Its clock runs from `NOW`."""
+    started = time.monotonic()
+    worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=time.monotonic() - started), set,
+                          idle_seconds=60)
+    looks = [0]
+    claim_due = worker.rows.claim_due
+
+    def counted(*args: Any) -> Any:
+        looks[0] += 1
+        return claim_due(*args)
+
+    worker.rows.claim_due = counted  # type: ignore[method-assign]
+    return worker, looks
+
+
+def _queue(db: Engine, chat_id: int) -> None:
+    with transaction(db) as session:
+        enqueue(session, chat_id, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+
+
+def test_a_message_queued_in_the_process_wakes_the_worker_at_its_commit(db: Engine) -> None:
+    sent: list[int] = []
+
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
+        sent.append(chat_id)
+
+    async def run() -> list[int]:
+        worker, looks = _sleepy_worker(db, deliver)
+        task = asyncio.create_task(worker.run())
+        await _until(lambda: looks[0] == 1)  # it found nothing, and sleeps
+        await asyncio.sleep(0.1)
+        await asyncio.to_thread(_queue, db, CITIZEN)
+        await _until(lambda: bool(sent))
+        await worker.stop()
+        await task
+        return sent
+
+    assert asyncio.run(run()) == [CITIZEN]
+
+
+def test_an_updates_unit_of_work_that_queued_a_message_wakes_the_worker_when_it_commits(db: Engine) -> None:
+    """Case notices are queued through the ORM session joined to the update's connection, whose
+    transaction the connection commits (`bot.conversation.turns`); a rolled-back one tells nobody."""
+    calls: list[str] = []
+    stop_listening = listen(lambda: calls.append("queued"))
+    turns = Turns(db, lambda: NOW)
+    notice = Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận"))
+    try:
+        with turns.begin(1, CITIZEN) as turn:
+            assert turn is not None
+            enqueue(turn.session, STAFF, notice, now=NOW)
+            assert calls == []
+        assert calls == ["queued"]
+        with pytest.raises(RuntimeError), turns.begin(2, CITIZEN) as turn:
+            assert turn is not None
+            enqueue(turn.session, STAFF, notice, now=NOW)
+            raise RuntimeError("the update failed")
+        with turns.begin(3, CITIZEN) as turn:
+            pass
+        assert calls == ["queued"]
+    finally:
+        stop_listening()
+
+
+def test_the_worker_wakes_when_a_retry_falls_due(db: Engine) -> None:
+    attempts: list[int] = []
+
+    async def deliver(chat_id: int, reply: Reply, paid: bool) -> None:
+        attempts.append(chat_id)
+        if len(attempts) == 1:
+            raise RetryLater("Too Many Requests: retry after 0.3", 0.3)
+
+    async def run() -> list[int]:
+        _queue(db, CITIZEN)
+        worker, _ = _sleepy_worker(db, deliver)
+        task = asyncio.create_task(worker.run())
+        await _until(lambda: len(attempts) == 2)
+        await worker.stop()
+        await task
+        return attempts
+
+    assert asyncio.run(run()) == [CITIZEN, CITIZEN]
 
 
 def test_without_paid_broadcasts_an_urgent_announcement_only_goes_first(db: Engine) -> None:

@@ -57,7 +57,7 @@ class RecordingBot:
 
 def _telegram(reply: Reply, tmp_path: Path, *, paid: bool = False) -> RecordingBot:
     bot = RecordingBot()
-    channel = TelegramChannel(cast(Bot, bot), FileStore(tmp_path), lambda: None)
+    channel = TelegramChannel(cast(Bot, bot), FileStore(tmp_path))
     asyncio.run(channel.deliver(CHAT, reply, bulk=True, paid=paid))
     return bot
 
@@ -133,7 +133,7 @@ class RecordingZaloApi:
 def _zalo_messages(attachment: Attachment, tmp_path: Path) -> list[dict[str, Any]]:
     store = FileStore(tmp_path)
     channel = ZaloChannel(cast(Any, RecordingZaloApi()), cast(Any, None), cast(Any, None), store, cast(Any, None),
-                          status_template=None, clock=cast(Any, None), wake_outbox=lambda: None)
+                          status_template=None, clock=cast(Any, None))
     return asyncio.run(channel._attachment(attachment))
 
 
