@@ -12,16 +12,19 @@ and the worker need not look for new messages several times a second.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import distinct, event, func
+from sqlalchemy import Connection, distinct, event, func
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from dialogs.output import Reply
 from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 # The outbox sends lower numbers first, oldest first within a number.
 CASE_PRIORITY = 0
@@ -53,20 +56,30 @@ def took_queued(session: OrmSession) -> bool:
 def tell_queued() -> None:
     """Messages were committed: for the code that commits a transaction an ORM session joined
     without committing it (an update's unit of work, `bot.conversation.turns`); a session's own
-    commit tells by itself."""
+    commit tells by itself. The commit is done: a failing listener is logged, not raised."""
     for queued in list(_listeners):
-        queued()
+        try:
+            queued()
+        except Exception:  # noqa: BLE001 - the caller's work is committed and must not look failed
+            log.exception("an outbox listener failed")
 
 
 @event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
+    """Not for a savepoint released (nothing is committed yet) nor for a session joined to a
+    connection's transaction, whose own commit commits nothing: its committer tells."""
+    if session.in_nested_transaction() or isinstance(session.bind, Connection):
+        return
     if took_queued(session):
         tell_queued()
 
 
 @event.listens_for(OrmSession, "after_rollback")
 def _rolled_back(session: OrmSession) -> None:
-    took_queued(session)
+    """A savepoint rolled back keeps what was queued before it (what it held is gone, and a wake
+    for it finds nothing: harmless)."""
+    if not session.in_nested_transaction():
+        took_queued(session)
 
 
 def enqueue(session: Session, chat_id: int, reply: Reply, *, now: datetime, priority: int = CASE_PRIORITY) -> None:

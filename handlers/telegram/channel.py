@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import httpx
 from telegram import Bot, InputFile, InputMediaPhoto
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, EndPointNotFound, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from dialogs.model import IncomingFile
@@ -90,6 +90,8 @@ class TelegramChannel:
             raise Unreachable(str(exc)) from exc
         except BadRequest as exc:
             raise Refused(exc.message) from exc
+        except EndPointNotFound as exc:  # `do_api_request`'s name for Telegram's 401/404: a bad token
+            raise Transient(str(exc.__cause__ or exc)) from exc
         except TelegramError as exc:
             raise Transient(str(exc)) from exc
 

@@ -189,6 +189,39 @@ def test_an_updates_unit_of_work_that_queued_a_message_wakes_the_worker_when_it_
         stop_listening()
 
 
+def test_savepoints_neither_tell_early_nor_forget_and_a_failing_listener_fails_no_commit(db: Engine) -> None:
+    """Filing a case and rating run savepoints in the session that queues the notices."""
+    calls: list[str] = []
+
+    def failing() -> None:
+        raise RuntimeError("a listener's own bug")
+
+    stop_failing = listen(failing)
+    stop_listening = listen(lambda: calls.append("queued"))
+    notice = Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận"))
+    try:
+        with Turns(db, lambda: NOW).begin(4, CITIZEN) as turn:
+            assert turn is not None
+            enqueue(turn.session, STAFF, notice, now=NOW)
+            with turn.session.begin_nested():
+                pass
+            assert calls == [], "a savepoint released commits nothing"
+            turn.session.commit()
+            assert calls == [], "nor does the commit of a session joined to the update's transaction"
+        assert calls == ["queued"]
+        with transaction(db) as session:
+            enqueue(session, STAFF, notice, now=NOW)
+            with pytest.raises(RuntimeError), session.begin_nested():
+                raise RuntimeError("a code already taken")
+            with session.begin_nested():
+                pass
+            assert calls == ["queued"]
+        assert calls == ["queued", "queued"], "the message queued before the savepoint is still told of"
+    finally:
+        stop_listening()
+        stop_failing()
+
+
 def test_the_worker_wakes_when_a_retry_falls_due(db: Engine) -> None:
     attempts: list[int] = []
 
