@@ -32,6 +32,7 @@ from storage.outbox import FEEDBACK_PRIORITY, enqueue, enqueue_broadcast, listen
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 10, 16, 50, tzinfo=UTC)  # 23:50 at the office
 STAFF, CITIZEN = 504, 7001
+NOTICE = Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận"))
 
 
 def _queue_one_of_each(db: Engine) -> None:
@@ -45,7 +46,15 @@ def _queue_one_of_each(db: Engine) -> None:
         enqueue_broadcast(session, [31, 32], Reply(Rich.plain("Bão số 3")), broadcast_id=urgent.id or 0, now=NOW,
                           urgent=True)
         enqueue(session, 21, Reply(Rich.plain("Góp ý #1")), now=NOW, priority=FEEDBACK_PRIORITY)
-        enqueue(session, 41, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+        enqueue(session, 41, NOTICE, now=NOW)
+
+
+async def _until(done: Callable[[], bool], seconds: float = 10) -> None:
+    """Wait until `done()`, or until `seconds` passed."""
+    for _ in range(int(seconds / 0.02)):
+        if done():
+            return
+        await asyncio.sleep(0.02)
 
 
 def _run_worker(db: Engine, deliver: Deliver, sends: Callable[[], int], expected: int, **options: Any) -> None:
@@ -53,10 +62,7 @@ def _run_worker(db: Engine, deliver: Deliver, sends: Callable[[], int], expected
     async def run() -> None:
         worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set, idle_seconds=0.05, **options)
         task = asyncio.create_task(worker.run())
-        for _ in range(1200):
-            if sends() >= expected:
-                break
-            await asyncio.sleep(0.05)
+        await _until(lambda: sends() >= expected, 60)
         await worker.stop()
         await task
 
@@ -86,7 +92,7 @@ def test_the_worker_looks_again_soon_only_for_a_message_that_waits_for_a_busy_ch
     worker = OutboxWorker(db, deliver, lambda: NOW + timedelta(seconds=1), set)
     assert worker.rows.claim_due({CITIZEN}, worker._room()) == ([], False), "nothing queued: nothing to look for soon"
     with transaction(db) as session:
-        enqueue(session, CITIZEN, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+        enqueue(session, CITIZEN, NOTICE, now=NOW)
     assert worker.rows.claim_due({CITIZEN}, worker._room()) == ([], True), "it waits until the chat is free"
     claims, waiting = worker.rows.claim_due({STAFF}, worker._room())
     assert ([claim.message.chat_id for claim in claims], waiting) == ([CITIZEN], False)
@@ -111,16 +117,9 @@ def test_a_busy_chat_makes_the_worker_look_again_soon_only_when_something_waits_
     monkeypatch.setattr(outbox_sender.asyncio, "wait_for", no_wait)
     asyncio.run(worker._step())
     with transaction(db) as session:
-        enqueue(session, CITIZEN, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+        enqueue(session, CITIZEN, NOTICE, now=NOW)
     asyncio.run(worker._step())
     assert waits == [0.5, PER_CHAT_INTERVAL / 4]
-
-
-async def _until(done: Callable[[], bool], seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if done():
-            return
-        await asyncio.sleep(0.02)
 
 
 def _sleepy_worker(db: Engine, deliver: Deliver) -> tuple[OutboxWorker, list[int]]:
@@ -142,7 +141,7 @@ def _sleepy_worker(db: Engine, deliver: Deliver) -> tuple[OutboxWorker, list[int
 
 def _queue(db: Engine, chat_id: int) -> None:
     with transaction(db) as session:
-        enqueue(session, chat_id, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+        enqueue(session, chat_id, NOTICE, now=NOW)
 
 
 def test_a_message_queued_in_the_process_wakes_the_worker_at_its_commit(db: Engine) -> None:
@@ -171,16 +170,15 @@ def test_an_updates_unit_of_work_that_queued_a_message_wakes_the_worker_when_it_
     calls: list[str] = []
     stop_listening = listen(lambda: calls.append("queued"))
     turns = Turns(db, lambda: NOW)
-    notice = Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận"))
     try:
         with turns.begin(1, CITIZEN) as turn:
             assert turn is not None
-            enqueue(turn.session, STAFF, notice, now=NOW)
+            enqueue(turn.session, STAFF, NOTICE, now=NOW)
             assert calls == []
         assert calls == ["queued"]
         with pytest.raises(RuntimeError), turns.begin(2, CITIZEN) as turn:
             assert turn is not None
-            enqueue(turn.session, STAFF, notice, now=NOW)
+            enqueue(turn.session, STAFF, NOTICE, now=NOW)
             raise RuntimeError("the update failed")
         with turns.begin(3, CITIZEN) as turn:
             pass
@@ -198,11 +196,10 @@ def test_savepoints_neither_tell_early_nor_forget_and_a_failing_listener_fails_n
 
     stop_failing = listen(failing)
     stop_listening = listen(lambda: calls.append("queued"))
-    notice = Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận"))
     try:
         with Turns(db, lambda: NOW).begin(4, CITIZEN) as turn:
             assert turn is not None
-            enqueue(turn.session, STAFF, notice, now=NOW)
+            enqueue(turn.session, STAFF, NOTICE, now=NOW)
             with turn.session.begin_nested():
                 pass
             assert calls == [], "a savepoint released commits nothing"
@@ -210,7 +207,7 @@ def test_savepoints_neither_tell_early_nor_forget_and_a_failing_listener_fails_n
             assert calls == [], "nor does the commit of a session joined to the update's transaction"
         assert calls == ["queued"]
         with transaction(db) as session:
-            enqueue(session, STAFF, notice, now=NOW)
+            enqueue(session, STAFF, NOTICE, now=NOW)
             with pytest.raises(RuntimeError), session.begin_nested():
                 raise RuntimeError("a code already taken")
             with session.begin_nested():
@@ -291,7 +288,7 @@ def test_a_chats_urgent_message_waits_for_its_case_notice_even_when_only_paid_se
         storm = Broadcast(author_id=STAFF, text="Bão số 3", status="sending", created_at=NOW)
         session.add(storm)
         session.flush()
-        enqueue(session, 41, Reply(Rich.plain("Hồ sơ HS-1 đã được tiếp nhận")), now=NOW)
+        enqueue(session, 41, NOTICE, now=NOW)
         enqueue(session, 42, Reply(Rich.plain("Hồ sơ HS-2 đã được tiếp nhận")), now=NOW)
         enqueue_broadcast(session, [42], Reply(Rich.plain("Bão số 3")), broadcast_id=storm.id or 0, now=NOW,
                           urgent=True)
