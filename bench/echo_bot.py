@@ -2,7 +2,11 @@
 every text, run against the same fake Bot API, so the bot's cost per update can be read as a
 multiple of what the library itself costs.
 
-    python -m bench.echo_bot API_URL TOKEN
+With `--paced` it keeps Telegram's limit of 30 messages a second the library's own way, with
+`AIORateLimiter`, as an echo bot must on the real Bot API once more than 30 people a second write
+to it; otherwise it answers as fast as the fake Bot API lets it (bench/RESULTS.md compares both).
+
+    python -m bench.echo_bot API_URL TOKEN [--paced]
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import sys
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram.ext import AIORateLimiter, Application, ContextTypes, MessageHandler, filters
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,8 +24,10 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def main() -> None:
     api_url, token = sys.argv[1], sys.argv[2]
-    application = (Application.builder().token(token).base_url(f"{api_url}/bot")
-                   .base_file_url(f"{api_url}/file/bot").build())
+    builder = Application.builder().token(token).base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
+    if "--paced" in sys.argv[3:]:
+        builder = builder.rate_limiter(AIORateLimiter())
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.run_polling(allowed_updates=["message"], poll_interval=0.0)
 

@@ -4,6 +4,10 @@ a new user would; the bot's CPU time (user + system, read from /proc) over the f
 by the number of updates. The wall rate is capped by the bot's own pacing to Telegram's limit, so
 the CPU cost, not the rate, says how many desks one machine can serve.
 
+The echo bot runs twice: bare, answering as fast as the fake Bot API lets it (the yardstick the
+target of issue 12 names), and paced to Telegram's 30 messages a second by python-telegram-bot's
+own `AIORateLimiter`, the same work under the same limit as the bot (`cpu_ratio_to_paced_echo`).
+
     .venv/bin/python -m bench.full_flow [--citizens 1000] [--concurrency 32] [--database-url URL] [--send-rate N]
 
 `--send-rate` above 30 lifts the bot's pacing (the fake Bot API accepts it), which shows how much of
@@ -97,10 +101,10 @@ def _motcua(citizens: int, concurrency: int, database_url: str | None, send_rate
             process.stop()
 
 
-def _echo(citizens: int, concurrency: int) -> dict[str, float]:
+def _echo(citizens: int, concurrency: int, *, paced: bool = False) -> dict[str, float]:
     with FakeBotAPI() as fake:
         polls = fake.polls_received
-        echo = subprocess.Popen([sys.executable, "-m", "bench.echo_bot", fake.url, fake.token],
+        echo = subprocess.Popen([sys.executable, "-m", "bench.echo_bot", fake.url, fake.token, *(["--paced"] * paced)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             fake.wait_until(lambda: fake.polls_received > polls, timeout=60, message="the echo bot did not poll")
@@ -119,12 +123,15 @@ def main() -> None:
     parser.add_argument("--send-rate", type=int, default=None, help="the bot's MOTCUA_SEND_RATE (default: its own)")
     arguments = parser.parse_args()
     echo = _echo(arguments.citizens, arguments.concurrency)
+    paced_echo = _echo(arguments.citizens, arguments.concurrency, paced=True)
     motcua = _motcua(arguments.citizens, arguments.concurrency, arguments.database_url, arguments.send_rate)
     print(json.dumps({
         "motcua": motcua,
         "echo_bot": echo,
+        "echo_bot_paced": paced_echo,
         "cpu_ratio": round(motcua["cpu_ms_per_update"] / echo["cpu_ms_per_update"], 2),
         "target_ratio": 2.0,
+        "cpu_ratio_to_paced_echo": round(motcua["cpu_ms_per_update"] / paced_echo["cpu_ms_per_update"], 2),
         "database": (arguments.database_url or "sqlite").split(":", 1)[0],
         "send_rate": arguments.send_rate or "default",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
