@@ -8,6 +8,7 @@ import asyncio
 import gc
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,12 +16,21 @@ from telegram.error import InvalidToken
 
 from bot.runtime.app import ALLOWED_UPDATES, Assembly, assemble, set_commands
 from bot.settings import Settings, SettingsError
+from storage.locks import is_postgresql
 
 if TYPE_CHECKING:
     from bot.runtime.server import EmbeddedServer
 
 
 log = logging.getLogger(__name__)
+
+SQLITE_THREADS = 2
+"""Threads for the database work (`asyncio.to_thread`) of a bot on SQLite, instead of asyncio's
+six on a 2-core machine: SQLite lets one transaction write at a time, so more threads mostly wait
+for its lock or for the interpreter, and with six each update cost about a tenth more CPU time
+(bench/RESULTS.md). Two leave a citizen's turn a thread while another does something slow (a
+report's chart, the daily purge). PostgreSQL keeps asyncio's default: its queries wait on the
+network and on other processes' locks."""
 
 TOKEN_REJECTED = ("MOTCUA_TELEGRAM_TOKEN was rejected by Telegram (401 Unauthorized): copy the whole token "
                   "@BotFather gave the bot (digits, a colon, then letters) into .env again, or ask @BotFather for "
@@ -40,6 +50,8 @@ async def _serve(settings: Settings) -> None:
     assembly = assemble(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if not is_postgresql(assembly.desk.turns.db):
+        loop.set_default_executor(ThreadPoolExecutor(SQLITE_THREADS, thread_name_prefix="database"))
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     application = assembly.application
