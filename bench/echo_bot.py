@@ -25,9 +25,7 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def main() -> None:
     api_url, token = sys.argv[1], sys.argv[2]
     builder = Application.builder().token(token).base_url(f"{api_url}/bot").base_file_url(f"{api_url}/file/bot")
-    if "--paced" in sys.argv[3:]:
-        builder = builder.rate_limiter(AIORateLimiter())
-    application = builder.build()
+    application = (builder.rate_limiter(AIORateLimiter()) if "--paced" in sys.argv[3:] else builder).build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.run_polling(allowed_updates=["message"], poll_interval=0.0)
 
