@@ -104,7 +104,8 @@ def _motcua(citizens: int, concurrency: int, database_url: str | None, send_rate
 def _echo(citizens: int, concurrency: int, *, paced: bool = False) -> dict[str, float]:
     with FakeBotAPI() as fake:
         polls = fake.polls_received
-        echo = subprocess.Popen([sys.executable, "-m", "bench.echo_bot", fake.url, fake.token, *(["--paced"] * paced)],
+        pacing = ["--paced"] if paced else []
+        echo = subprocess.Popen([sys.executable, "-m", "bench.echo_bot", fake.url, fake.token, *pacing],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             fake.wait_until(lambda: fake.polls_received > polls, timeout=60, message="the echo bot did not poll")

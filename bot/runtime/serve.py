@@ -59,6 +59,7 @@ async def _serve(settings: Settings) -> None:
         await set_commands(application)
         desk = assembly.desk
         desk.dialogs.bot_username = desk.dialogs.bot_username or application.bot.username
+        _set_aside_from_collection()  # before any update or request comes in: the pass takes a tenth of a second
         await application.start()
         server = _http_server(assembly) if settings.serves_http else None
         serving = asyncio.create_task(server.serve()) if server is not None else None
@@ -76,7 +77,6 @@ async def _serve(settings: Settings) -> None:
                 assert application.updater is not None
                 # python-telegram-bot deletes any webhook before polling: switching back needs nothing more.
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-            _set_aside_from_collection()
             await stop.wait()
         finally:
             await _stop(assembly, server, serving)
