@@ -23,8 +23,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from telegram import Update
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import RequestData
 
+from bot.runtime.json_bodies import JsonBodies
 from storage.outbox import Backlog, backlog
 
 log = logging.getLogger(__name__)
@@ -147,8 +148,8 @@ class _DatabaseFigures(Collector):
                                 value=figures.broadcasts)
 
 
-class MeteredRequest(HTTPXRequest):
-    """python-telegram-bot's HTTP layer, counting what Telegram answered: messages accepted, 429s, 5xx."""
+class MeteredRequest(JsonBodies):
+    """python-telegram-bot's HTTP layer (with JSON bodies), counting what Telegram answered: messages accepted, 429s, 5xx."""
 
     def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(**kwargs)
