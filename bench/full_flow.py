@@ -8,10 +8,15 @@ The echo bot runs twice: bare, answering as fast as the fake Bot API lets it (th
 target of issue 12 names), and paced to Telegram's 30 messages a second by python-telegram-bot's
 own `AIORateLimiter`, the same work under the same limit as the bot (`cpu_ratio_to_paced_echo`).
 
-    .venv/bin/python -m bench.full_flow [--citizens 1000] [--concurrency 32] [--database-url URL] [--send-rate N]
+    .venv/bin/python -m bench.full_flow [--citizens 1000] [--concurrency 32] [--database-url URL] [--send-rate N] [--rounds 3]
 
 `--send-rate` above 30 lifts the bot's pacing (the fake Bot API accepts it), which shows how much of
 the cost is waiting for Telegram's limit rather than handling.
+
+The three bots run one after another, in `--rounds` rounds (default 3), and the ratios printed are
+the medians of each round's own: on a shared machine the bare echo bot's cost alone moves by half
+from one run to the next, so one round's ratio says little, and a round compares bots measured
+within the same few minutes.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import TypedDict
 
 from sandbox.botapi import FakeBotAPI
 from sandbox.botprocess import BotProcess
@@ -116,23 +122,41 @@ def _echo(citizens: int, concurrency: int, *, paced: bool = False) -> dict[str, 
             echo.wait(timeout=15)
 
 
+class Round(TypedDict):
+    motcua: dict[str, float]
+    echo_bot: dict[str, float]
+    echo_bot_paced: dict[str, float]
+    cpu_ratio: float
+    cpu_ratio_to_paced_echo: float
+
+
+def _round(arguments: argparse.Namespace) -> Round:
+    echo = _echo(arguments.citizens, arguments.concurrency)
+    paced_echo = _echo(arguments.citizens, arguments.concurrency, paced=True)
+    motcua = _motcua(arguments.citizens, arguments.concurrency, arguments.database_url, arguments.send_rate)
+    return {
+        "motcua": motcua,
+        "echo_bot": echo,
+        "echo_bot_paced": paced_echo,
+        "cpu_ratio": round(motcua["cpu_ms_per_update"] / echo["cpu_ms_per_update"], 2),
+        "cpu_ratio_to_paced_echo": round(motcua["cpu_ms_per_update"] / paced_echo["cpu_ms_per_update"], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--send-rate", type=int, default=None, help="the bot's MOTCUA_SEND_RATE (default: its own)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three bots; the ratios are medians")
     arguments = parser.parse_args()
-    echo = _echo(arguments.citizens, arguments.concurrency)
-    paced_echo = _echo(arguments.citizens, arguments.concurrency, paced=True)
-    motcua = _motcua(arguments.citizens, arguments.concurrency, arguments.database_url, arguments.send_rate)
+    rounds = [_round(arguments) for _ in range(arguments.rounds)]
     print(json.dumps({
-        "motcua": motcua,
-        "echo_bot": echo,
-        "echo_bot_paced": paced_echo,
-        "cpu_ratio": round(motcua["cpu_ms_per_update"] / echo["cpu_ms_per_update"], 2),
+        "cpu_ratio": statistics.median(r["cpu_ratio"] for r in rounds),
         "target_ratio": 2.0,
-        "cpu_ratio_to_paced_echo": round(motcua["cpu_ms_per_update"] / paced_echo["cpu_ms_per_update"], 2),
+        "cpu_ratio_to_paced_echo": statistics.median(r["cpu_ratio_to_paced_echo"] for r in rounds),
+        "rounds": rounds,
         "database": (arguments.database_url or "sqlite").split(":", 1)[0],
         "send_rate": arguments.send_rate or "default",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
