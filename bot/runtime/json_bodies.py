@@ -6,6 +6,8 @@ encode than to send. The Bot API takes `application/json` bodies as well, and py
 hands its custom request classes the same parameters ready as one (`RequestData.json_payload`).
 Measured side by side in the full-flow benchmark: 0.27–0.45 ms less CPU per update
 (bench/RESULTS.md). A request carrying files stays multipart, as python-telegram-bot sends it.
+It uses `HTTPXRequest`'s own client (`_client`), so a python-telegram-bot upgrade that renames it
+fails tests/unit/test_json_bodies.py rather than the bot's first send.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ class JsonBodies(HTTPXRequest):
                          read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
                          connect_timeout: Any = BaseRequest.DEFAULT_NONE, pool_timeout: Any = BaseRequest.DEFAULT_NONE,
                          ) -> tuple[int, bytes]:
-        if request_data is None or request_data.contains_files or self._client.is_closed:
+        if request_data is None or request_data.contains_files or self._client.is_closed:  # (closed: its refusal)
             return await super().do_request(url, method, request_data, read_timeout, write_timeout,
                                             connect_timeout, pool_timeout)
         default = self._client.timeout
-        timeout = httpx.Timeout(connect=_given(connect_timeout, default.connect), read=_given(read_timeout, default.read),
-                                write=_given(write_timeout, default.write), pool=_given(pool_timeout, default.pool))
+        timeout = httpx.Timeout(connect=_given(connect_timeout, default.connect),
+                                read=_given(read_timeout, default.read),
+                                write=_given(write_timeout, default.write),
+                                pool=_given(pool_timeout, default.pool))
         try:
             answer = await self._client.request(method, url, headers=JSON_HEADERS, content=request_data.json_payload,
                                                 timeout=timeout)

@@ -149,7 +149,8 @@ class _DatabaseFigures(Collector):
 
 
 class MeteredRequest(JsonBodies):
-    """python-telegram-bot's HTTP layer (with JSON bodies), counting what Telegram answered: messages accepted, 429s, 5xx."""
+    """python-telegram-bot's HTTP layer (with JSON bodies), counting what Telegram answered:
+    messages accepted, 429s, 5xx."""
 
     def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(**kwargs)
