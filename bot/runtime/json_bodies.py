@@ -39,7 +39,8 @@ class JsonBodies(HTTPXRequest):
                                                 timeout=timeout)
         except httpx.PoolTimeout as exc:  # the same errors, worded as python-telegram-bot words them
             raise TimedOut("Pool timeout: All connections in the connection pool are occupied. Request was *not* "
-                           "sent to Telegram.") from exc
+                           "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
+                           ) from exc
         except httpx.TimeoutException as exc:
             raise TimedOut from exc
         except httpx.HTTPError as exc:
